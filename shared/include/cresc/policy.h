@@ -209,5 +209,22 @@ const char *cresc_lb_strategy_name(enum cresc_lb_strategy s);
 const char *cresc_guard_name(enum cresc_guard_kind k);
 CRESC_WUR int cresc_metric_parse(const char *s, enum cresc_metric *out);
 CRESC_WUR int cresc_lb_strategy_parse(const char *s, enum cresc_lb_strategy *out);
+/* Added by the message-contract work: the remaining enums' wire names and parsers. */
+const char *cresc_policy_mode_name(enum cresc_policy_mode m);   /* "threshold", "target" */
+const char *cresc_select_policy_name(enum cresc_select_policy s); /* "max", "min", "disabled" */
+const char *cresc_rate_type_name(enum cresc_rate_type t);       /* "instances", "percent" */
+CRESC_WUR int cresc_policy_mode_parse(const char *s, enum cresc_policy_mode *out);
+CRESC_WUR int cresc_select_policy_parse(const char *s, enum cresc_select_policy *out);
+CRESC_WUR int cresc_rate_type_parse(const char *s, enum cresc_rate_type *out);
+CRESC_WUR int cresc_direction_parse(const char *s, enum cresc_direction *out);
+CRESC_WUR int cresc_guard_parse(const char *s, enum cresc_guard_kind *out);
+
+/* Metrics as JSON: {"cpu_pct": NUM|null, "mem_pct": NUM|null, "request_rate": NUM|null}
+ * (the `metrics` of `evaluate`, decisions and state). A missing or null member is "not
+ * present" (has_* false); cpu/mem in [0, 100], request_rate >= 0. to_json: new reference,
+ * NULL on OOM. from_json: 0 or a negative cresc_err with field/err filled. */
+json_t *cresc_metrics_to_json(const struct cresc_metrics *m);
+CRESC_WUR int cresc_metrics_from_json(const json_t *obj, struct cresc_metrics *out, char *field,
+                                      size_t fieldlen, char *err, size_t errlen);
 
 #endif

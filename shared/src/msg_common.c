@@ -1,0 +1,140 @@
+/* What every message codec shares: the identifier rule, parsing a buffer into a JSON object
+ * under a size limit with the schema_version check, encoding under a limit, and the
+ * rejected-message counters (logged once per kind). */
+#include "cresc/msg.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cresc/log.h"
+#include "msg_internal.h"
+
+static const char *const kind_names[CRESC_MSG_KIND_COUNT] = {"sample", "control", "decision",
+                                                             "command", "state"};
+
+const char *cresc_msg_kind_name(enum cresc_msg_kind kind)
+{
+    return (unsigned)kind < (unsigned)CRESC_MSG_KIND_COUNT ? kind_names[kind] : "unknown";
+}
+
+bool cresc_id_valid(const char *s)
+{
+    if (s == NULL) {
+        return false;
+    }
+    size_t n = 0;
+    for (; s[n] != '\0'; n++) {
+        if (n >= CRESC_ID_MAX) {
+            return false;
+        }
+        char c = s[n];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == ':' || c == '-';
+        if (!ok) {
+            return false;
+        }
+    }
+    return n > 0;
+}
+
+void cresc_msg_jsonv_init(struct cresc_jsonv *v, struct cresc_msg_error *err)
+{
+    if (err != NULL) {
+        cresc_jsonv_init(v, err->field, sizeof(err->field), err->reason, sizeof(err->reason));
+    } else {
+        cresc_jsonv_init(v, NULL, 0, NULL, 0);
+    }
+}
+
+int cresc_msg_parse(struct cresc_jsonv *v, const char *buf, size_t len, size_t max_bytes,
+                    json_t **out)
+{
+    *out = NULL;
+    if (buf == NULL) {
+        return cresc_jsonv_fail(v, CRESC_EINVAL, NULL, "no message");
+    }
+    /* The size check comes first so an oversized buffer is never handed to the parser. */
+    if (len > max_bytes) {
+        return cresc_jsonv_fail(v, CRESC_ETOOBIG, NULL,
+                                "message of %zu bytes exceeds the limit %zu", len, max_bytes);
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        return cresc_jsonv_fail(v, CRESC_EPARSE, NULL, "not JSON: %s at line %d column %d",
+                                jerr.text, jerr.line, jerr.column);
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return cresc_jsonv_fail(v, CRESC_ETYPE, NULL, "message must be a JSON object");
+    }
+    int rc = cresc_msg_check_version(v, root);
+    if (rc != 0) {
+        json_decref(root);
+        return rc;
+    }
+    *out = root;
+    return 0;
+}
+
+int cresc_msg_check_version(struct cresc_jsonv *v, const json_t *root)
+{
+    int64_t version = 0;
+    int rc = cresc_jsonv_int(v, root, "schema_version", JV_REQUIRED, 1, INT64_MAX, &version, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+    if (version > CRESC_SCHEMA_VERSION) {
+        return cresc_jsonv_fail(v, CRESC_EVERSION, "schema_version",
+                                "schema_version %lld is newer than supported %d",
+                                (long long)version, CRESC_SCHEMA_VERSION);
+    }
+    return 0;
+}
+
+int cresc_msg_finish(json_t *root, int build_rc, char *buf, size_t cap, size_t max_bytes,
+                     size_t *len)
+{
+    int rc = build_rc;
+    if (rc == 0) {
+        rc = cresc_jsonv_dump(root, buf, cap, max_bytes, len);
+    }
+    json_decref(root);
+    return rc;
+}
+
+json_t *cresc_msg_new_root(int *rc)
+{
+    json_t *root = json_object();
+    cresc_jsonv_set(root, "schema_version", json_integer(CRESC_SCHEMA_VERSION), rc);
+    return root;
+}
+
+static atomic_uint_least64_t rejected[CRESC_MSG_KIND_COUNT];
+static struct cresc_log_once reject_once[CRESC_MSG_KIND_COUNT] = {
+    CRESC_LOG_ONCE_INIT, CRESC_LOG_ONCE_INIT, CRESC_LOG_ONCE_INIT,
+    CRESC_LOG_ONCE_INIT, CRESC_LOG_ONCE_INIT,
+};
+
+void cresc_msg_reject(enum cresc_msg_kind kind, const struct cresc_msg_error *err)
+{
+    if ((unsigned)kind >= (unsigned)CRESC_MSG_KIND_COUNT) {
+        return;
+    }
+    atomic_fetch_add(&rejected[kind], 1);
+    const char *field = err != NULL && err->field[0] != '\0' ? err->field : "(message)";
+    const char *reason = err != NULL ? err->reason : "invalid";
+    (void)cresc_log_once(&reject_once[kind], CRESC_LOG_WARNING, CRESC_LOGGER_CODEC,
+                         "Rejected a %s message: field %s: %s (further rejects of this kind are "
+                         "only counted)",
+                         kind_names[kind], field, reason);
+}
+
+uint64_t cresc_msg_rejected_count(enum cresc_msg_kind kind)
+{
+    if ((unsigned)kind >= (unsigned)CRESC_MSG_KIND_COUNT) {
+        return 0;
+    }
+    return atomic_load(&rejected[kind]);
+}
