@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- table ----------------------------------------------------------------------------- */
 
@@ -268,7 +269,7 @@ static const struct metric_row metric_rows[] = {
     {"memory", "metrics.mem_pct|metrics.memory_pct|metrics.memory|mem_pct",
      "thresholds.mem_pct|thresholds.memory_pct|thresholds.memory|config.memory_threshold|memory_threshold",
      "%", false},
-    {"request rate", "metrics.req_per_s|metrics.request_rate|req_per_s",
+    {"request rate", "metrics.request_rate_per_s|metrics.req_per_s|metrics.request_rate",
      "thresholds.request_rate_per_instance|thresholds.request_rate|thresholds.req_per_s|config.request_rate_threshold|request_rate_threshold",
      "req/s", true},
 };
@@ -329,9 +330,9 @@ void cresc_ctl_format_status(const json_t *st, FILE *out)
     text_at(st, "min_instances|instances.min|config.min_instances", min, sizeof min);
     text_at(st, "max_instances|instances.max|config.max_instances", max, sizeof max);
     snprintf(instances, sizeof instances, "%s (min %s, max %s)", cur, min, max);
-    text_at(st, "live_total|live_instances_total|live_count", live, sizeof live);
+    text_at(st, "live_instances.total|live_total", live, sizeof live);
     if (strcmp(live, "-") == 0) {
-        const json_t *arr = cresc_ctl_lookup(st, "live_instances|live");
+        const json_t *arr = cresc_ctl_lookup(st, "live_instances.instances|live_instances");
         if (json_is_array(arr)) {
             snprintf(live, sizeof live, "%zu", json_array_size(arr));
         }
@@ -343,7 +344,10 @@ void cresc_ctl_format_status(const json_t *st, FILE *out)
             snprintf(cool, sizeof cool, "none");
         }
     } else if (number_at(st, "cooldown_remaining_s", &cool_ms)) {
-        snprintf(cool, sizeof cool, "%.0f s remaining", cool_ms);
+        snprintf(cool, sizeof cool, "%.0f s remaining", ceil(cool_ms));
+        if (cool_ms <= 0.0) {
+            snprintf(cool, sizeof cool, "none");
+        }
     } else {
         snprintf(cool, sizeof cool, "-");
     }
@@ -364,10 +368,8 @@ void cresc_ctl_format_status(const json_t *st, FILE *out)
     }
     {
         char rd[32], wr[32];
-        text_at(st, "disk.read_ops_per_s|metrics.disk_read_ops_per_s|disk_read_ops_per_s", rd,
-                sizeof rd);
-        text_at(st, "disk.write_ops_per_s|metrics.disk_write_ops_per_s|disk_write_ops_per_s", wr,
-                sizeof wr);
+        text_at(st, "metrics.disk_io.read_ops_per_s|disk_io.read_ops_per_s", rd, sizeof rd);
+        text_at(st, "metrics.disk_io.write_ops_per_s|disk_io.write_ops_per_s", wr, sizeof wr);
         snprintf(disk, sizeof disk, "%s read ops/s, %s write ops/s", rd, wr);
     }
     const char *const rows[][2] = {
@@ -388,34 +390,42 @@ static const json_t *explanation_of(const json_t *d)
     return json_is_object(e) ? e : d;
 }
 
+/* A field of the decision body, else of its explanation. */
+static const char *text2(const json_t *d, const json_t *e, const char *paths, char *buf, size_t cap)
+{
+    const json_t *v = cresc_ctl_lookup(d, paths);
+    return cresc_ctl_format_value(v ? v : cresc_ctl_lookup(e, paths), buf, cap);
+}
+
+/* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS UTC". */
+static void format_time_ms(const json_t *v, char *buf, size_t cap)
+{
+    struct tm tm;
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    time_t t = (time_t)(json_integer_value(v) / 1000);
+    if (!gmtime_r(&t, &tm) || strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+        snprintf(buf, cap, "-");
+    }
+}
+
 void cresc_ctl_format_decision(const json_t *d, FILE *out)
 {
     const json_t *e = explanation_of(d);
     char scale[32], dir[32], cur[32], target[32], rec[32], reason[CRESC_CTL_CELL_MAX];
     char policy[96], cool[48], service[160], at[48];
     double cool_ms;
-    const json_t *sv = cresc_ctl_lookup(d, "scaling_needed|scale|should_scale");
-    if (!sv) {
-        sv = cresc_ctl_lookup(e, "scaling_needed|scale");
-    }
-    cresc_ctl_format_value(sv, scale, sizeof scale);
+    text2(d, e, "scaling_needed|scale", scale, sizeof scale);
     text_at(d, "service", service, sizeof service);
-    text_at(e, "direction", dir, sizeof dir);
-    text_at(e, "current_instances", cur, sizeof cur);
-    if (strcmp(cur, "-") == 0) {
-        text_at(d, "current_instances", cur, sizeof cur);
-    }
-    text_at(d, "target_instances", target, sizeof target);
-    if (strcmp(target, "-") == 0) {
-        text_at(e, "target_instances", target, sizeof target);
-    }
-    text_at(e, "recommendation", rec, sizeof rec);
-    text_at(d, "reason", reason, sizeof reason);
-    if (strcmp(reason, "-") == 0) {
-        text_at(e, "reason", reason, sizeof reason);
-    }
-    text_at(e, "deciding_policy", policy, sizeof policy);
-    text_at(d, "evaluated_at|evaluated_at_ms", at, sizeof at);
+    text2(d, e, "direction", dir, sizeof dir);
+    text2(d, e, "current_instances", cur, sizeof cur);
+    text2(d, e, "target_instances", target, sizeof target);
+    text2(d, e, "recommendation", rec, sizeof rec);
+    text2(d, e, "reason", reason, sizeof reason);
+    text2(d, e, "deciding_policy", policy, sizeof policy);
+    format_time_ms(cresc_ctl_lookup(d, "evaluated_at_ms"), at, sizeof at);
     if (number_at(e, "cooldown_remaining_ms", &cool_ms) ||
         number_at(d, "cooldown_remaining_ms", &cool_ms)) {
         snprintf(cool, sizeof cool, "%.0f s", ceil(cool_ms / 1000.0));

@@ -399,20 +399,27 @@ static void test_format_value_and_lookup(void **state)
 static void test_status_table(void **state)
 {
     (void)state;
+    /* The shape of api/render.c's GET /scaling/status. */
     char *out = render(cresc_ctl_format_status,
                        "{\"service\":\"music-generator\",\"current_instances\":3,"
-                       "\"min_instances\":2,\"max_instances\":10,\"live_total\":3,"
-                       "\"paused\":false,\"cooldown_remaining_ms\":119500,"
+                       "\"min_instances\":2,\"max_instances\":10,"
+                       "\"live_instances\":{\"total\":3,\"instances\":[]},"
+                       "\"paused\":false,\"cooldown_remaining_s\":119.5,"
                        "\"config_version\":4,"
-                       "\"thresholds\":{\"cpu_pct\":70,\"mem_pct\":80,"
+                       "\"thresholds\":{\"cpu_pct\":70,\"memory_pct\":80,"
                        "\"request_rate_per_instance\":100},"
-                       "\"metrics\":{\"cpu_pct\":82.25,\"mem_pct\":40,\"req_per_s\":240},"
+                       "\"metrics\":{\"cpu_pct\":82.25,\"memory_pct\":40,"
+                       "\"request_rate_per_s\":240,\"disk_io\":{\"read_ops_per_s\":5,"
+                       "\"write_ops_per_s\":7.5}},"
                        "\"last_decision\":{\"current_instances\":2,\"target_instances\":3,"
                        "\"reason\":\"Scaling up based on cpu-based-scaling\"}}");
     assert_non_null(strstr(out, "SERVICE         music-generator\n"));
     assert_non_null(strstr(out, "INSTANCES       3 (min 2, max 10)\n"));
     assert_non_null(strstr(out, "COOLDOWN        120 s remaining\n"));
     assert_non_null(strstr(out, "2 -> 3: Scaling up based on cpu-based-scaling"));
+    assert_non_null(strstr(out, "LIVE            3\n"));
+    assert_non_null(strstr(out, "5 read ops/s, 7.5 write ops/s"));
+    assert_non_null(strstr(out, "memory        40 %"));
     assert_non_null(strstr(out, "cpu           82.25 %"));
     assert_non_null(strstr(out, "ABOVE"));
     /* 240 req/s over 3 instances is 80 per instance: under the 100 threshold. */
@@ -434,6 +441,7 @@ static void test_decision_table(void **state)
         render(cresc_ctl_format_decision,
                "{\"service\":\"svc\",\"scaling_needed\":true,\"target_instances\":4,"
                "\"reason\":\"Scaling up based on cpu-based-scaling\","
+               "\"current_instances\":3,\"direction\":\"up\",\"evaluated_at_ms\":1700000000000,"
                "\"explanation\":{\"current_instances\":3,\"recommendation\":5,\"direction\":\"up\","
                "\"deciding_policy\":\"cpu-based-scaling\",\"cooldown_remaining_ms\":0,"
                "\"votes\":[{\"policy\":\"cpu-based-scaling\",\"metric\":\"cpu_pct\",\"value\":91.5,"
@@ -444,6 +452,7 @@ static void test_decision_table(void **state)
     assert_non_null(strstr(out, "CURRENT          3"));
     assert_non_null(strstr(out, "TARGET           4"));
     assert_non_null(strstr(out, "RECOMMENDATION   5"));
+    assert_non_null(strstr(out, "EVALUATED AT     2023-11-14 22:13:20 UTC"));
     assert_non_null(strstr(out, "Votes\nPOLICY             METRIC   VALUE  THRESHOLD"));
     assert_non_null(strstr(out, "cpu-based-scaling  cpu_pct  91.5   70"));
     assert_non_null(strstr(out, "rate_limit  5       4      at most 1 instance per 15 s"));
