@@ -92,6 +92,10 @@ CRESC_WUR int cresc_metrics_from_json_v(struct cresc_jsonv *v, const json_t *obj
                                         struct cresc_metrics *out);
 CRESC_WUR int cresc_decision_from_json_v(struct cresc_jsonv *v, const json_t *obj,
                                          struct cresc_decision *out);
+/* cresc_scaling_config_apply_json reporting under v's path. */
+CRESC_WUR int cresc_scaling_config_apply_json_v(struct cresc_jsonv *v,
+                                                struct cresc_scaling_config *cfg,
+                                                const json_t *obj);
 /* Add the decision's members to `o`; 0 or CRESC_ENOMEM/CRESC_EINVAL. */
 CRESC_WUR int cresc_decision_fill_json(json_t *o, const struct cresc_decision *d);
 

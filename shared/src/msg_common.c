@@ -3,6 +3,7 @@
  * rejected-message counters (logged once per kind). */
 #include "cresc/msg.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,6 +110,29 @@ json_t *cresc_msg_new_root(int *rc)
     json_t *root = json_object();
     cresc_jsonv_set(root, "schema_version", json_integer(CRESC_SCHEMA_VERSION), rc);
     return root;
+}
+
+static const char *const disk_keys[4] = {"read_ops_per_s", "write_ops_per_s", "read_bytes_per_s",
+                                         "write_bytes_per_s"};
+
+json_t *cresc_msg_disk_to_json(const double vals[4], int *rc)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < 4; i++) {
+        cresc_jsonv_set(o, disk_keys[i], cresc_jsonv_real(vals[i], rc), rc);
+    }
+    return o;
+}
+
+int cresc_msg_disk_from_json(struct cresc_jsonv *v, const json_t *o, double vals[4])
+{
+    for (size_t i = 0; i < 4; i++) {
+        int rc = cresc_jsonv_num(v, o, disk_keys[i], JV_REQUIRED, 0.0, INFINITY, &vals[i], NULL);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
 }
 
 static atomic_uint_least64_t rejected[CRESC_MSG_KIND_COUNT];

@@ -7,6 +7,10 @@
 #include "cresc/msg.h"
 #include "jsonv.h"
 
+/* Wall-clock timestamps on the wire: ms since the epoch, up to the end of year 9999. */
+#define CRESC_TS_MAX_MS INT64_C(253402300799999)
+#define CRESC_COUNT_MAX 10000 /* instance counts: the max_instances ceiling */
+
 /* Point v's error output at err (which may be NULL). */
 void cresc_msg_jsonv_init(struct cresc_jsonv *v, struct cresc_msg_error *err);
 /* Size check (before parsing), JSON parse with duplicate keys rejected, must be an object,
@@ -19,5 +23,16 @@ json_t *cresc_msg_new_root(int *rc);
 /* Dump root (if build_rc is 0) into buf under the limit and release root. */
 CRESC_WUR int cresc_msg_finish(json_t *root, int build_rc, char *buf, size_t cap, size_t max_bytes,
                                size_t *len);
+
+/* The disk object {"read_ops_per_s", "write_ops_per_s", "read_bytes_per_s",
+ * "write_bytes_per_s"}, each >= 0. */
+json_t *cresc_msg_disk_to_json(const double vals[4], int *rc);
+CRESC_WUR int cresc_msg_disk_from_json(struct cresc_jsonv *v, const json_t *o, double vals[4]);
+
+/* The decision message's members (shared by scaling.decisions and the state's
+ * last_decision). */
+CRESC_WUR int cresc_decision_msg_fill(json_t *o, const struct cresc_decision_msg *d);
+CRESC_WUR int cresc_decision_msg_from_json_v(struct cresc_jsonv *v, const json_t *o,
+                                             struct cresc_decision_msg *out);
 
 #endif

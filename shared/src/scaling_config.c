@@ -765,30 +765,36 @@ static int behavior_from_json(struct cresc_jsonv *v, const json_t *obj,
     return rc;
 }
 
-int cresc_scaling_config_apply_json(struct cresc_scaling_config *cfg, const json_t *obj,
-                                    char *field, size_t fieldlen, char *err, size_t errlen)
+int cresc_scaling_config_apply_json_v(struct cresc_jsonv *v, struct cresc_scaling_config *cfg,
+                                      const json_t *obj)
 {
-    struct cresc_jsonv v;
-    cresc_jsonv_init(&v, field, fieldlen, err, errlen);
     if (cfg == NULL) {
-        return cresc_jsonv_fail(&v, CRESC_EINVAL, NULL, "no config");
+        return cresc_jsonv_fail(v, CRESC_EINVAL, NULL, "no config");
     }
     if (!json_is_object(obj)) {
-        return cresc_jsonv_fail(&v, CRESC_ETYPE, NULL, "the config must be a JSON object");
+        return cresc_jsonv_fail(v, CRESC_ETYPE, NULL, "the config must be a JSON object");
     }
     struct cresc_scaling_config next = *cfg;
     int rc;
-    if ((rc = flat_from_json(&v, obj, &next)) || (rc = policies_from_json(&v, obj, cfg, &next)) ||
-        (rc = behavior_from_json(&v, obj, &next))) {
+    if ((rc = flat_from_json(v, obj, &next)) || (rc = policies_from_json(v, obj, cfg, &next)) ||
+        (rc = behavior_from_json(v, obj, &next))) {
         return rc;
     }
     cresc_scaling_config_derive(&next);
-    rc = validate(&v, &next);
+    rc = validate(v, &next);
     if (rc != 0) {
         return rc;
     }
     *cfg = next;
     return 0;
+}
+
+int cresc_scaling_config_apply_json(struct cresc_scaling_config *cfg, const json_t *obj,
+                                    char *field, size_t fieldlen, char *err, size_t errlen)
+{
+    struct cresc_jsonv v;
+    cresc_jsonv_init(&v, field, fieldlen, err, errlen);
+    return cresc_scaling_config_apply_json_v(&v, cfg, obj);
 }
 
 /* ---- metrics JSON --------------------------------------------------------------------- */
