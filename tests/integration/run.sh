@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs every integration test (tests/integration/test_*.sh and test_*.py) against a real Kafka
+# broker: the cluster in KAFKA_BROKERS if set, else a fresh single-node broker started with
+# scripts/kafka.sh (a broker that cannot start is a failure, never a skip). Builds nothing.
+#
+#   tests/integration/run.sh [-b BUILD_DIR] [-k PATTERN] [-t SECONDS]
+#
+# Each test gets KAFKA_BROKERS, CRESC_BUILD (absolute build dir), CRESC_SOURCE (repo) and
+# CRESC_KAFKA_SH; it passes by exiting 0. Prints PASS/FAIL per test and a last line
+# "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${CRESC_BUILD:-$src/build}
+pattern=${IT_FILTER:-}
+per_test=${IT_TIMEOUT:-300}
+while getopts "b:k:t:h" opt; do
+    case "$opt" in
+    b) build=$OPTARG ;;
+    k) pattern=$OPTARG ;;
+    t) per_test=$OPTARG ;;
+    *) sed -n '2,10p' "$0"; exit 2 ;;
+    esac
+done
+build=$(cd "$build" 2>/dev/null && pwd) || { echo "run.sh: build dir $build not found (build first)"; echo "0 passed, 1 failed"; exit 1; }
+
+logs=$(mktemp -d /tmp/crescendo-it.XXXXXX)
+broker_dir=""
+cleanup() {
+    if [ -n "$broker_dir" ]; then
+        "$src/scripts/kafka.sh" stop "$broker_dir" || true
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+    broker_dir="$logs/kafka"
+    mkdir -p "$broker_dir"
+    if ! out=$("$src/scripts/kafka.sh" start "$broker_dir" 2>"$logs/kafka-start.log"); then
+        echo "FAIL kafka-broker: could not start a Kafka broker; integration tests cannot run"
+        echo "---- scripts/kafka.sh output ----"
+        cat "$logs/kafka-start.log"
+        for f in "$broker_dir"/node-*.log; do
+            [ -f "$f" ] && { echo "---- $f (last 60 lines) ----"; tail -60 "$f"; }
+        done
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    export KAFKA_BROKERS=${out#KAFKA_BROKERS=}
+    echo "run.sh: started Kafka at $KAFKA_BROKERS ($(tail -1 "$logs/kafka-start.log"))"
+else
+    echo "run.sh: using the existing Kafka cluster at $KAFKA_BROKERS"
+fi
+export CRESC_BUILD=$build CRESC_SOURCE=$src CRESC_KAFKA_SH=$src/scripts/kafka.sh
+
+passed=0
+failed=0
+failed_names=()
+shopt -s nullglob
+for t in "$src"/tests/integration/test_*.sh "$src"/tests/integration/test_*.py; do
+    name=$(basename "$t")
+    name=${name%.*}
+    if [ -n "$pattern" ] && [[ "$name" != *$pattern* ]]; then
+        continue
+    fi
+    runner=(bash)
+    [[ "$t" == *.py ]] && runner=(python3)
+    start=$SECONDS
+    timeout --kill-after=10 "$per_test" "${runner[@]}" "$t" >"$logs/$name.log" 2>&1
+    rc=$?
+    took=$((SECONDS - start))
+    if [ $rc -eq 0 ]; then
+        passed=$((passed + 1))
+        echo "PASS $name (${took} s)"
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        why="exit $rc"
+        [ $rc -eq 124 ] && why="timed out after ${per_test} s"
+        echo "FAIL $name (${took} s, $why); last lines of $logs/$name.log:"
+        tail -40 "$logs/$name.log" | sed 's/^/    /'
+    fi
+done
+
+if [ $((passed + failed)) -eq 0 ]; then
+    echo "run.sh: no integration test matched"
+    failed=1
+fi
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]} (logs in $logs)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
