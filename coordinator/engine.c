@@ -1,0 +1,1150 @@
+/* The coordinator's Kafka loop (engine.h). One thread owns everything here; librdkafka calls
+ * back into it only from inside rd_kafka_consumer_poll (rebalances), on this thread.
+ *
+ * Every publish happens inside a transaction that also carries the consumed offsets of the
+ * samples and control partitions, and the transaction is committed before the next poll.
+ * So: what a coordinator decided is visible exactly when the inputs it decided on are marked
+ * consumed; a new owner resumes from those offsets with the state of that same transaction;
+ * and a deposed owner (stale group generation) gets its TxnOffsetCommit refused by the broker,
+ * so its commit fails and read_committed readers never see what it produced. */
+#include "engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "actuator.h"
+#include "control.h"
+#include "cresc/kafka.h"
+#include "cresc/log.h"
+#include "cresc/msg.h"
+#include "service.h"
+
+#define LOGC CRESC_LOGGER_COORDINATOR
+
+/* The engine clock is CLOCK_MONOTONIC shifted by a constant, so that history converted from
+ * wall-clock timestamps of a snapshot (hours old at most) stays positive. */
+#define ENGINE_CLOCK_BASE_MS (1000LL * 1000 * 1000 * 1000)
+
+#define POLL_BATCH_MAX  10000 /* messages handled between two flush checks */
+#define TXN_TIMEOUT_MS  30000
+#define COMMIT_RETRIES  10
+#define PRODUCE_RETRIES 100
+#define READER_POLL_MS  200
+
+struct pending_cmd {
+    struct cresc_scale_command cmd;
+};
+
+/* Latest snapshot of one service seen while reading a state partition. */
+struct latest_state {
+    char *payload; /* NULL: tombstone */
+    size_t len;
+    int32_t partition;
+};
+
+struct engine {
+    const struct cresc_coordinator_config *cfg;
+    struct cresc_scaling_config initial;
+    struct cresc_window_opts wopts;
+    struct cresc_coord_stats *stats;
+    const volatile sig_atomic_t *stop;
+    struct cresc_topics topics;
+    struct cresc_kv_list props;
+    struct cresc_kafka_conf kc;
+    char client_id[CRESC_ID_MAX + 64];
+    char txn_id[CRESC_ID_MAX + 64];
+    char reader_group[CRESC_ID_MAX + 64];
+    struct cresc_consumer *consumer;
+    struct cresc_producer *producer;
+    rd_kafka_t *reader;
+    struct cresc_actuator *act;
+    struct cresc_services services;
+    int32_t nparts;
+    bool *owned; /* [nparts]: samples/control partition i is ours */
+    bool txn_open;
+    bool offsets_dirty;       /* consumed something since the last commit */
+    bool need_reset;          /* a transaction failed: drop state and rebuild */
+    bool producer_broken;     /* fatal producer error: recreate it */
+    int64_t generation;       /* group generation of the current assignment (0: unknown) */
+    struct pending_cmd *cmds; /* produced in the open transaction */
+    size_t n_cmds, cap_cmds;
+    uint64_t pending_decisions;
+    char *buf; /* encode buffer, CRESC_DECISION_MAX_BYTES */
+};
+
+static int64_t engine_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ENGINE_CLOCK_BASE_MS + (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- transactions ------------------------------------------------------------------- */
+
+static rd_kafka_t *prk(struct engine *e)
+{
+    return cresc_producer_handle(e->producer);
+}
+
+static void log_txn_error(const char *what, rd_kafka_error_t *err)
+{
+    cresc_log(CRESC_LOG_WARNING, LOGC, "Transaction %s failed: %s%s%s", what,
+              rd_kafka_error_string(err), rd_kafka_error_is_fatal(err) ? " (fatal)" : "",
+              rd_kafka_error_txn_requires_abort(err) ? " (abort required)" : "");
+}
+
+/* Classify a failed transactional call: fatal errors need a new producer, every failure
+ * means the in-memory state may be ahead of what is committed, so it is rebuilt. */
+static void txn_failed(struct engine *e, const char *what, rd_kafka_error_t *err)
+{
+    log_txn_error(what, err);
+    if (rd_kafka_error_is_fatal(err) || cresc_producer_fatal(e->producer)) {
+        e->producer_broken = true;
+    }
+    e->need_reset = true;
+    rd_kafka_error_destroy(err);
+}
+
+static int producer_create(struct engine *e, char *err, size_t errlen)
+{
+    struct cresc_producer_opts po = {
+        .kafka = &e->kc,
+        .transactional_id = e->txn_id,
+        .message_timeout_ms = 0,
+        .queue_max_msgs = 0,
+        .linger_ms = 2,
+    };
+    int rc = cresc_producer_new(&po, &e->producer, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    /* Bumps the producer epoch of our transactional.id: an earlier incarnation of this
+     * replica (same COORDINATOR_ID) that is still running is fenced from here on. */
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *x = rd_kafka_init_transactions(prk(e), TXN_TIMEOUT_MS);
+        if (x == NULL) {
+            break;
+        }
+        bool retry = rd_kafka_error_is_retriable(x) && attempt < 30 && !*e->stop;
+        snprintf(err, errlen, "init_transactions: %s", rd_kafka_error_string(x));
+        rd_kafka_error_destroy(x);
+        if (!retry) {
+            cresc_producer_free(e->producer);
+            e->producer = NULL;
+            return CRESC_EKAFKA;
+        }
+        cresc_log(CRESC_LOG_WARNING, LOGC, "%s; retrying", err);
+    }
+    e->producer_broken = false;
+    return 0;
+}
+
+static int txn_begin(struct engine *e)
+{
+    if (e->txn_open) {
+        return 0;
+    }
+    rd_kafka_error_t *x = rd_kafka_begin_transaction(prk(e));
+    if (x != NULL) {
+        txn_failed(e, "begin", x);
+        return CRESC_EKAFKA;
+    }
+    e->txn_open = true;
+    return 0;
+}
+
+static int produce(struct engine *e, const char *topic, int32_t partition, const char *key,
+                   const void *value, size_t len)
+{
+    int rc = txn_begin(e);
+    if (rc != 0) {
+        return rc;
+    }
+    for (int attempt = 0; attempt < PRODUCE_RETRIES; attempt++) {
+        rd_kafka_resp_err_t x = rd_kafka_producev(
+            prk(e), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE((void *)(uintptr_t)value, len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (x == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return 0;
+        }
+        if (x != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            cresc_log(CRESC_LOG_WARNING, LOGC, "Produce to %s failed: %s", topic,
+                      rd_kafka_err2str(x));
+            if (x == RD_KAFKA_RESP_ERR__FATAL || x == RD_KAFKA_RESP_ERR__FENCED ||
+                x == RD_KAFKA_RESP_ERR__STATE) {
+                e->producer_broken = x != RD_KAFKA_RESP_ERR__STATE;
+            }
+            e->need_reset = true;
+            return CRESC_EKAFKA;
+        }
+        rd_kafka_poll(prk(e), 50);
+    }
+    e->need_reset = true;
+    return CRESC_EFULL;
+}
+
+/* Offsets to commit: the consumer's position on every assigned partition. */
+static rd_kafka_topic_partition_list_t *consumed_positions(struct engine *e)
+{
+    rd_kafka_t *crk = cresc_consumer_handle(e->consumer);
+    rd_kafka_topic_partition_list_t *asg = NULL;
+    if (rd_kafka_assignment(crk, &asg) != RD_KAFKA_RESP_ERR_NO_ERROR || asg == NULL) {
+        return NULL;
+    }
+    (void)rd_kafka_position(crk, asg);
+    rd_kafka_topic_partition_list_t *out = rd_kafka_topic_partition_list_new(asg->cnt);
+    for (int i = 0; i < asg->cnt; i++) {
+        if (asg->elems[i].offset >= 0) {
+            rd_kafka_topic_partition_list_add(out, asg->elems[i].topic, asg->elems[i].partition)
+                ->offset = asg->elems[i].offset;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(asg);
+    return out;
+}
+
+/* What happens once a transaction is committed: scale actions are logged and handed to the
+ * actuator only now, so neither ever acts on something a newer owner will not see. */
+static void after_commit(struct engine *e)
+{
+    for (size_t i = 0; i < e->n_cmds; i++) {
+        const struct cresc_scale_command *c = &e->cmds[i].cmd;
+        cresc_log(CRESC_LOG_INFO, LOGC, "Scaling from %" PRId32 " to %" PRId32 " instances: %s",
+                  c->from, c->to, c->reason);
+        int rc = cresc_actuator_submit(e->act, c);
+        if (rc != 0) {
+            cresc_log(CRESC_LOG_WARNING, LOGC, "Actuator did not take command %s: %s",
+                      c->decision_id, cresc_strerror(rc));
+        }
+    }
+    atomic_fetch_add(&e->stats->commands, e->n_cmds);
+    atomic_fetch_add(&e->stats->decisions, e->pending_decisions);
+    atomic_fetch_add(&e->stats->txn_committed, 1);
+    e->n_cmds = 0;
+    e->pending_decisions = 0;
+}
+
+static void discard_pending(struct engine *e)
+{
+    e->n_cmds = 0;
+    e->pending_decisions = 0;
+}
+
+static void txn_abort(struct engine *e)
+{
+    if (!e->txn_open) {
+        return;
+    }
+    e->txn_open = false;
+    atomic_fetch_add(&e->stats->txn_aborted, 1);
+    discard_pending(e);
+    if (e->producer_broken) {
+        return; /* a fatal producer cannot abort; it is recreated */
+    }
+    rd_kafka_error_t *x = rd_kafka_abort_transaction(prk(e), TXN_TIMEOUT_MS);
+    if (x != NULL) {
+        log_txn_error("abort", x);
+        e->producer_broken = true;
+        rd_kafka_error_destroy(x);
+    }
+}
+
+/* Commit what was produced since the last commit together with the consumed offsets.
+ * Returns 0 or CRESC_EKAFKA/CRESC_EFENCED (need_reset is then set). */
+static int txn_commit(struct engine *e)
+{
+    if (e->need_reset) {
+        txn_abort(e);
+        return CRESC_EKAFKA;
+    }
+    if (!e->txn_open && !e->offsets_dirty) {
+        return 0;
+    }
+    int rc = txn_begin(e);
+    if (rc != 0) {
+        return rc;
+    }
+    rd_kafka_topic_partition_list_t *pos = consumed_positions(e);
+    if (pos != NULL && pos->cnt > 0) {
+        rd_kafka_consumer_group_metadata_t *md =
+            rd_kafka_consumer_group_metadata(cresc_consumer_handle(e->consumer));
+        rd_kafka_error_t *x = rd_kafka_send_offsets_to_transaction(prk(e), pos, md, TXN_TIMEOUT_MS);
+        rd_kafka_consumer_group_metadata_destroy(md);
+        if (x != NULL) {
+            rd_kafka_topic_partition_list_destroy(pos);
+            txn_failed(e, "send_offsets", x);
+            txn_abort(e);
+            return CRESC_EFENCED;
+        }
+    }
+    if (pos != NULL) {
+        rd_kafka_topic_partition_list_destroy(pos);
+    }
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *x = rd_kafka_commit_transaction(prk(e), TXN_TIMEOUT_MS);
+        if (x == NULL) {
+            break;
+        }
+        if (rd_kafka_error_is_retriable(x) && attempt < COMMIT_RETRIES) {
+            log_txn_error("commit (retrying)", x);
+            rd_kafka_error_destroy(x);
+            continue;
+        }
+        txn_failed(e, "commit", x);
+        txn_abort(e);
+        return CRESC_EKAFKA;
+    }
+    e->txn_open = false;
+    e->offsets_dirty = false;
+    after_commit(e);
+    return 0;
+}
+
+static int pending_push(struct engine *e, const struct cresc_scale_command *c)
+{
+    if (e->n_cmds == e->cap_cmds) {
+        size_t cap = e->cap_cmds ? e->cap_cmds * 2 : 16;
+        struct pending_cmd *p = realloc(e->cmds, cap * sizeof(*p));
+        if (p == NULL) {
+            return CRESC_ENOMEM;
+        }
+        e->cmds = p;
+        e->cap_cmds = cap;
+    }
+    e->cmds[e->n_cmds++].cmd = *c;
+    return 0;
+}
+
+/* ---- publishing --------------------------------------------------------------------- */
+
+static int publish_command(struct engine *e, const struct cresc_scale_command *c)
+{
+    size_t len = 0;
+    int rc = cresc_command_encode(c, e->buf, CRESC_DECISION_MAX_BYTES, &len);
+    if (rc == 0) {
+        rc = produce(e, e->topics.commands, RD_KAFKA_PARTITION_UA, c->service, e->buf, len);
+    }
+    if (rc == 0) {
+        rc = pending_push(e, c);
+    }
+    return rc;
+}
+
+static int publish_decision(struct engine *e, const struct cresc_decision_msg *d)
+{
+    size_t len = 0;
+    int rc = cresc_decision_msg_encode(d, e->buf, CRESC_DECISION_MAX_BYTES, &len);
+    if (rc == 0) {
+        rc = produce(e, e->topics.decisions, RD_KAFKA_PARTITION_UA, d->service, e->buf, len);
+    }
+    if (rc == 0) {
+        e->pending_decisions++;
+    }
+    return rc;
+}
+
+/* The snapshot goes to the state partition with the same number as the service's samples
+ * partition, whatever partitioner the producers use: a new owner of partition i reads
+ * exactly state partition i back. */
+static int publish_state(struct engine *e, struct cresc_service *s, int64_t now, int64_t wall)
+{
+    struct cresc_state st;
+    int rc = cresc_service_to_state(s, now, wall, &st);
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(st.actuator, sizeof(st.actuator), "%s", cresc_actuator_kind_name(e->act));
+    cresc_actuator_service_status(e->act, s->name, st.actuator_status, sizeof(st.actuator_status));
+    char *json = NULL;
+    size_t len = 0;
+    rc = cresc_state_encode(&st, &json, &len);
+    if (rc == CRESC_ETOOBIG) {
+        cresc_log(CRESC_LOG_ERROR, LOGC, "State of %s exceeds %d bytes: not published", s->name,
+                  CRESC_STATE_MAX_BYTES);
+    }
+    if (rc == 0) {
+        rc = produce(e, e->topics.state, s->partition, s->name, json, len);
+    }
+    free(json);
+    cresc_state_release(&st);
+    if (rc == 0) {
+        s->dirty = false;
+    }
+    return rc;
+}
+
+static void note_eval_time(struct engine *e, uint64_t ns)
+{
+    atomic_fetch_add(&e->stats->eval_count, 1);
+    atomic_fetch_add(&e->stats->eval_ns_total, ns);
+    uint64_t max = atomic_load(&e->stats->eval_ns_max);
+    while (ns > max && !atomic_compare_exchange_weak(&e->stats->eval_ns_max, &max, ns)) {
+    }
+}
+
+static int evaluate_and_publish(struct engine *e, struct cresc_service *s, int64_t now,
+                                int64_t wall)
+{
+    struct cresc_service_eval ev;
+    uint64_t t0 = mono_ns();
+    int rc = cresc_service_evaluate(s, now, wall, &ev);
+    if (rc == 0) {
+        rc = cresc_service_allocate(s, now);
+    }
+    note_eval_time(e, mono_ns() - t0);
+    if (rc != 0) {
+        cresc_log(CRESC_LOG_ERROR, LOGC, "Evaluation of %s failed: %s", s->name,
+                  cresc_strerror(rc));
+        return rc == CRESC_ENOMEM ? rc : 0;
+    }
+    rc = publish_decision(e, &ev.decision);
+    if (rc == 0 && ev.has_command) {
+        rc = publish_command(e, &ev.command);
+    }
+    return rc;
+}
+
+/* The periodic tick: every owned service is evaluated and its state published. */
+static void tick(struct engine *e)
+{
+    const int64_t now = engine_now_ms();
+    const int64_t wall = wall_now_ms();
+    for (size_t i = 0; i < e->services.n && !e->need_reset; i++) {
+        struct cresc_service *s = e->services.items[i];
+        s->urgent = false;
+        s->urgent_used = false;
+        if (evaluate_and_publish(e, s, now, wall) != 0) {
+            break;
+        }
+        if (publish_state(e, s, now, wall) != 0) {
+            break;
+        }
+    }
+    (void)txn_commit(e);
+}
+
+/* Between ticks: services whose sample crossed a threshold are evaluated now, and services
+ * changed by a control command get their state (with the acknowledgement) out now. */
+static void flush_urgent(struct engine *e)
+{
+    const int64_t now = engine_now_ms();
+    const int64_t wall = wall_now_ms();
+    bool any = false;
+    for (size_t i = 0; i < e->services.n && !e->need_reset; i++) {
+        struct cresc_service *s = e->services.items[i];
+        if (s->urgent) {
+            s->urgent = false;
+            s->urgent_used = true;
+            if (evaluate_and_publish(e, s, now, wall) != 0) {
+                break;
+            }
+        }
+        if (s->dirty) {
+            any = true;
+            if (publish_state(e, s, now, wall) != 0) {
+                break;
+            }
+        }
+    }
+    if (any || e->txn_open) {
+        (void)txn_commit(e);
+    }
+}
+
+/* ---- consuming ---------------------------------------------------------------------- */
+
+static struct cresc_service *service_for(struct engine *e, const char *name, int32_t partition)
+{
+    struct cresc_service *s = cresc_services_find(&e->services, name);
+    if (s != NULL) {
+        return s;
+    }
+    int32_t initial = (int32_t)e->cfg->initial_instances;
+    int rc = cresc_service_new(name, partition, &e->initial, initial,
+                               e->generation > 1 ? e->generation : 1, &e->wopts, &s);
+    if (rc == 0) {
+        rc = cresc_services_insert(&e->services, s);
+        if (rc != 0) {
+            cresc_service_free(s);
+            s = NULL;
+        }
+    }
+    if (rc != 0) {
+        static struct cresc_log_once once = CRESC_LOG_ONCE_INIT;
+        cresc_log_once(&once, CRESC_LOG_WARNING, LOGC,
+                       "Cannot track service %s: %s (MAX_SERVICES=%" PRId64
+                       "; further occurrences not logged)",
+                       name, cresc_strerror(rc), e->cfg->max_services);
+        return NULL;
+    }
+    cresc_log(CRESC_LOG_INFO, LOGC,
+              "New service %s (partition %" PRId32 ", %" PRId32 " instances, owner epoch %" PRId64
+              ")",
+              name, partition, s->current_instances, s->owner_epoch);
+    atomic_store(&e->stats->services, (int_fast64_t)e->services.n);
+    return s;
+}
+
+static void handle_sample(struct engine *e, const rd_kafka_message_t *m)
+{
+    atomic_fetch_add(&e->stats->samples, 1);
+    struct cresc_sample smp;
+    struct cresc_msg_error me;
+    if (cresc_sample_decode(m->payload, m->len, &smp, &me) != 0) {
+        cresc_msg_reject(CRESC_MSG_SAMPLE, &me);
+        return;
+    }
+    struct cresc_service *s = service_for(e, smp.service, m->partition);
+    if (s == NULL) {
+        atomic_fetch_add(&e->stats->rejected, 1);
+        return;
+    }
+    enum cresc_window_verdict v = CRESC_WINDOW_ACCEPTED;
+    bool crossed = false;
+    int rc = cresc_service_add_sample(s, &smp, engine_now_ms(), wall_now_ms(), &v, &crossed);
+    if (rc != 0 || v == CRESC_WINDOW_SKEWED || v == CRESC_WINDOW_FULL) {
+        atomic_fetch_add(&e->stats->rejected, 1);
+        return;
+    }
+    if (v == CRESC_WINDOW_DUPLICATE) {
+        atomic_fetch_add(&e->stats->duplicates, 1);
+        return;
+    }
+    if (crossed && !s->urgent_used) {
+        s->urgent = true;
+    }
+}
+
+static void handle_control(struct engine *e, const rd_kafka_message_t *m)
+{
+    struct cresc_control c;
+    struct cresc_msg_error me;
+    if (cresc_control_decode(m->payload, m->len, &c, &me) != 0) {
+        cresc_msg_reject(CRESC_MSG_CONTROL, &me);
+        return;
+    }
+    struct cresc_service *s = service_for(e, c.service, m->partition);
+    if (s == NULL) {
+        cresc_control_release(&c);
+        return;
+    }
+    struct cresc_control_result r;
+    const int64_t now = engine_now_ms();
+    int rc = cresc_control_apply(s, &c, now, wall_now_ms(), &r);
+    if (rc != 0) {
+        cresc_log(CRESC_LOG_ERROR, LOGC, "Control %s for %s: %s", c.request_id, c.service,
+                  cresc_strerror(rc));
+    } else if (r.duplicate) {
+        cresc_log(CRESC_LOG_DEBUG, LOGC, "Control %s already acknowledged: skipped", c.request_id);
+    } else if (r.status == CRESC_ACK_REJECTED) {
+        atomic_fetch_add(&e->stats->controls_rejected, 1);
+        cresc_log(CRESC_LOG_INFO, LOGC, "Rejected %s %s for %s: %s",
+                  cresc_control_type_name(c.type), c.request_id, c.service, r.reason);
+    } else {
+        atomic_fetch_add(&e->stats->controls_applied, 1);
+        cresc_log(CRESC_LOG_INFO, LOGC, "Applied %s %s for %s (config version %" PRId64 ")",
+                  cresc_control_type_name(c.type), c.request_id, c.service, s->config_version);
+        if (r.has_command && publish_command(e, &r.command) != 0) {
+            e->need_reset = true;
+        }
+    }
+    s->dirty = true;
+    cresc_control_release(&c);
+}
+
+static void handle_message(struct engine *e, rd_kafka_message_t *m)
+{
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            return;
+        }
+        cresc_log(CRESC_LOG_WARNING, LOGC, "Consumer: %s", rd_kafka_message_errstr(m));
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+            e->need_reset = true;
+        }
+        return;
+    }
+    e->offsets_dirty = true;
+    if (m->rkt == NULL || m->partition < 0 || m->partition >= e->nparts ||
+        !e->owned[m->partition]) {
+        return;
+    }
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (strcmp(topic, e->topics.samples) == 0) {
+        handle_sample(e, m);
+    } else if (strcmp(topic, e->topics.control) == 0) {
+        handle_control(e, m);
+    }
+}
+
+/* ---- rebuild from the state topic --------------------------------------------------- */
+
+/* The group generation of the consumer's current membership, read from the serialized group
+ * metadata (librdkafka 2.0.2 has no accessor: "CGMDv2:" then the int32 generation in host
+ * order). 0 when the format is not the expected one: owner epochs then rely on the previous
+ * snapshot's epoch alone. */
+static int64_t group_generation(rd_kafka_t *crk)
+{
+    rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(crk);
+    if (md == NULL) {
+        return 0;
+    }
+    void *buf = NULL;
+    size_t size = 0;
+    int64_t gen = 0;
+    rd_kafka_error_t *x = rd_kafka_consumer_group_metadata_write(md, &buf, &size);
+    if (x == NULL && size >= 11 && memcmp(buf, "CGMDv2:", 7) == 0) {
+        int32_t g;
+        memcpy(&g, (const char *)buf + 7, sizeof(g));
+        gen = g > 0 ? g : 0;
+    }
+    if (x != NULL) {
+        rd_kafka_error_destroy(x);
+    }
+    free(buf);
+    rd_kafka_consumer_group_metadata_destroy(md);
+    return gen;
+}
+
+static void latest_release(json_t *index, struct latest_state *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].payload);
+    }
+    free(items);
+    json_decref(index);
+}
+
+/* Read state partitions `parts` (flags per partition) from the beginning to their end
+ * (read_committed, so aborted transactions of a fenced owner never count), keep the latest
+ * snapshot per service, then rebuild those services as their new owner. */
+static int rebuild(struct engine *e, const bool *parts, int64_t min_epoch)
+{
+    int rc = 0;
+    size_t want = 0, n = 0, cap = 0;
+    struct latest_state *items = NULL;
+    json_t *index = json_object(); /* service -> index in items */
+    bool *eof = calloc((size_t)e->nparts, sizeof(bool));
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(e->nparts);
+    if (index == NULL || eof == NULL || list == NULL) {
+        rc = CRESC_ENOMEM;
+        goto out;
+    }
+    for (int32_t p = 0; p < e->nparts; p++) {
+        if (parts[p]) {
+            rd_kafka_topic_partition_list_add(list, e->topics.state, p)->offset =
+                RD_KAFKA_OFFSET_BEGINNING;
+            want++;
+        }
+    }
+    if (want == 0) {
+        goto out;
+    }
+    if (rd_kafka_assign(e->reader, list) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rc = CRESC_EKAFKA;
+        goto out;
+    }
+    const int64_t deadline = engine_now_ms() + e->cfg->rebuild_timeout_ms;
+    size_t done = 0;
+    while (done < want) {
+        if (engine_now_ms() > deadline || *e->stop) {
+            rc = CRESC_ETIMEDOUT;
+            break;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(e->reader, READER_POLL_MS);
+        if (m == NULL) {
+            continue;
+        }
+        int32_t p = m->partition;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (p >= 0 && p < e->nparts && parts[p] && !eof[p]) {
+                eof[p] = true;
+                done++;
+            }
+        } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            cresc_log(CRESC_LOG_WARNING, LOGC, "Reading state: %s", rd_kafka_message_errstr(m));
+        } else if (m->key != NULL && m->key_len > 0 && m->key_len <= CRESC_ID_MAX && p >= 0 &&
+                   p < e->nparts) {
+            char key[CRESC_ID_MAX + 1];
+            memcpy(key, m->key, m->key_len);
+            key[m->key_len] = '\0';
+            json_t *ix = json_object_get(index, key);
+            size_t at;
+            if (ix != NULL) {
+                at = (size_t)json_integer_value(ix);
+                free(items[at].payload);
+                items[at].payload = NULL;
+            } else {
+                if (n == cap) {
+                    size_t ncap = cap ? cap * 2 : 64;
+                    struct latest_state *q = realloc(items, ncap * sizeof(*q));
+                    if (q == NULL) {
+                        rd_kafka_message_destroy(m);
+                        rc = CRESC_ENOMEM;
+                        break;
+                    }
+                    items = q;
+                    cap = ncap;
+                }
+                at = n++;
+                items[at].payload = NULL;
+                if (json_object_set_new(index, key, json_integer((json_int_t)at)) != 0) {
+                    rd_kafka_message_destroy(m);
+                    rc = CRESC_ENOMEM;
+                    break;
+                }
+            }
+            items[at].len = 0;
+            items[at].partition = p;
+            if (m->payload != NULL && m->len > 0) {
+                items[at].payload = malloc(m->len);
+                if (items[at].payload == NULL) {
+                    rd_kafka_message_destroy(m);
+                    rc = CRESC_ENOMEM;
+                    break;
+                }
+                memcpy(items[at].payload, m->payload, m->len);
+                items[at].len = m->len;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    (void)rd_kafka_assign(e->reader, NULL);
+    if (rc != 0) {
+        goto out;
+    }
+    const int64_t now = engine_now_ms();
+    const int64_t wall = wall_now_ms();
+    size_t rebuilt = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].payload == NULL) {
+            continue; /* tombstone: the service was deleted */
+        }
+        struct cresc_state st;
+        struct cresc_msg_error me;
+        if (cresc_state_decode(items[i].payload, items[i].len, &st, &me) != 0) {
+            cresc_msg_reject(CRESC_MSG_STATE, &me);
+            continue;
+        }
+        struct cresc_service *s = NULL;
+        int x =
+            cresc_service_from_state(&st, items[i].partition, min_epoch, &e->wopts, now, wall, &s);
+        cresc_state_release(&st);
+        if (x != 0) {
+            cresc_log(CRESC_LOG_WARNING, LOGC, "Cannot rebuild a service from its state: %s",
+                      cresc_strerror(x));
+            continue;
+        }
+        (void)cresc_services_remove(&e->services, s->name);
+        x = cresc_services_insert(&e->services, s);
+        if (x != 0) {
+            cresc_log(CRESC_LOG_WARNING, LOGC, "Cannot keep service %s: %s", s->name,
+                      cresc_strerror(x));
+            cresc_service_free(s);
+            continue;
+        }
+        rebuilt++;
+        cresc_log(CRESC_LOG_INFO, LOGC,
+                  "Took over %s: %" PRId32 " instances, config version %" PRId64
+                  ", %zu priorities, cooldown %" PRId64 " ms left, owner epoch %" PRId64,
+                  s->name, s->current_instances, s->config_version, s->n_prio,
+                  cresc_service_cooldown_remaining_ms(s, now), s->owner_epoch);
+    }
+    atomic_fetch_add(&e->stats->rebuilds, want);
+    atomic_store(&e->stats->services, (int_fast64_t)e->services.n);
+    cresc_log(CRESC_LOG_INFO, LOGC, "Rebuilt %zu services from %zu state partitions", rebuilt,
+              want);
+out:
+    if (list != NULL) {
+        rd_kafka_topic_partition_list_destroy(list);
+    }
+    free(eof);
+    latest_release(index, items, n);
+    return rc;
+}
+
+static void count_owned(struct engine *e)
+{
+    int_fast64_t n = 0;
+    for (int32_t p = 0; p < e->nparts; p++) {
+        n += e->owned[p] ? 1 : 0;
+    }
+    atomic_store(&e->stats->partitions, n);
+}
+
+static void on_assign(struct engine *e, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+{
+    bool *set = calloc((size_t)e->nparts, sizeof(bool));
+    if (set == NULL) {
+        cresc_log(CRESC_LOG_CRITICAL, LOGC, "Out of memory");
+        abort();
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t p = parts->elems[i].partition;
+        if (p >= 0 && p < e->nparts) {
+            set[p] = true;
+        }
+    }
+    e->generation = group_generation(rk);
+    /* Services of these partitions held from an earlier assignment are stale by now. */
+    for (int32_t p = 0; p < e->nparts; p++) {
+        if (set[p]) {
+            (void)cresc_services_drop_partition(&e->services, p);
+        }
+    }
+    for (int attempt = 1;; attempt++) {
+        int rc = rebuild(e, set, e->generation);
+        if (rc == 0 || *e->stop) {
+            break;
+        }
+        cresc_log(CRESC_LOG_WARNING, LOGC, "Rebuilding state failed (%s), attempt %d; retrying",
+                  cresc_strerror(rc), attempt);
+        for (int32_t p = 0; p < e->nparts; p++) {
+            if (set[p]) {
+                (void)cresc_services_drop_partition(&e->services, p);
+            }
+        }
+    }
+    rd_kafka_resp_err_t x = rd_kafka_assign(rk, parts);
+    if (x != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        cresc_log(CRESC_LOG_ERROR, LOGC, "Assign failed: %s", rd_kafka_err2str(x));
+        e->need_reset = true;
+    }
+    for (int32_t p = 0; p < e->nparts; p++) {
+        e->owned[p] = set[p];
+    }
+    free(set);
+    count_owned(e);
+    cresc_log(CRESC_LOG_INFO, LOGC,
+              "Assigned %d partitions (group generation %" PRId64 "), %zu services owned",
+              parts->cnt / 2, e->generation, e->services.n);
+    atomic_store(&e->stats->ready, true);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct engine *e = opaque;
+    atomic_store(&e->stats->ready, false);
+    /* Nothing is ever left uncommitted across a poll; an open transaction here would be a
+     * bug, and aborting it is the safe side. */
+    txn_abort(e);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        on_assign(e, rk, parts);
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            int32_t p = parts->elems[i].partition;
+            if (p >= 0 && p < e->nparts && e->owned[p]) {
+                e->owned[p] = false;
+                size_t k = cresc_services_drop_partition(&e->services, p);
+                if (k > 0) {
+                    cresc_log(CRESC_LOG_INFO, LOGC,
+                              "Partition %" PRId32 " revoked%s: %zu services handed over", p,
+                              rd_kafka_assignment_lost(rk) ? " (lost)" : "", k);
+                }
+            }
+        }
+    } else {
+        cresc_log(CRESC_LOG_WARNING, LOGC, "Rebalance error: %s", rd_kafka_err2str(err));
+        cresc_services_clear(&e->services);
+        memset(e->owned, 0, (size_t)e->nparts * sizeof(bool));
+    }
+    (void)rd_kafka_assign(rk, NULL);
+    count_owned(e);
+    atomic_store(&e->stats->services, (int_fast64_t)e->services.n);
+}
+
+/* ---- clients ------------------------------------------------------------------------ */
+
+static int consumer_create(struct engine *e, char *err, size_t errlen)
+{
+    /* range assigns partition i of both topics to the same member; cooperative-sticky is
+       avoided on librdkafka 2.0.2 (known assignor bugs, see docs/coordinator.md) */
+    static char k1[] = "partition.assignment.strategy", v1[] = "range";
+    static char k2[] = "enable.auto.commit", v2[] = "false";
+    static char k3[] = "enable.auto.offset.store", v3[] = "false";
+    static struct cresc_kv extra_items[] = {{k1, v1}, {k2, v2}, {k3, v3}};
+    const struct cresc_kv_list extra = {sizeof(extra_items) / sizeof(extra_items[0]), extra_items};
+    const char *topics[] = {e->topics.samples, e->topics.control};
+    struct cresc_consumer_opts co = {
+        .kafka = &e->kc,
+        .group_id = e->cfg->group_id,
+        .topics = topics,
+        .n_topics = 2,
+        .assign_from_beginning = false,
+        .read_committed = true,
+        .partition_eof = false,
+        .session_timeout_ms = (int)e->cfg->session_timeout_ms,
+        .rebalance_cb = on_rebalance,
+        .rebalance_opaque = e,
+        .extra = &extra,
+    };
+    return cresc_consumer_new(&co, &e->consumer, err, errlen);
+}
+
+static int reader_create(struct engine *e, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = NULL;
+    char why[512];
+    int rc = cresc_kafka_conf_new(&e->kc, &conf, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    const char *kv[][2] = {
+        {"group.id", e->reader_group},     {"enable.auto.commit", "false"},
+        {"enable.partition.eof", "true"},  {"isolation.level", "read_committed"},
+        {"auto.offset.reset", "earliest"},
+    };
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+            snprintf(err, errlen, "state reader: %s", why);
+            rd_kafka_conf_destroy(conf);
+            return CRESC_EKAFKA;
+        }
+    }
+    e->reader = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+    if (e->reader == NULL) {
+        snprintf(err, errlen, "state reader: %s", why);
+        rd_kafka_conf_destroy(conf);
+        return CRESC_EKAFKA;
+    }
+    rd_kafka_poll_set_consumer(e->reader);
+    return 0;
+}
+
+/* After a failed or fenced transaction: what is in memory may be ahead of what is committed,
+ * so it is dropped, the producer recreated if it is broken, and the consumer rejoins the
+ * group, which rebuilds the state of whatever it is assigned and resumes from the committed
+ * offsets. */
+static int reset(struct engine *e, char *err, size_t errlen)
+{
+    cresc_log(CRESC_LOG_WARNING, LOGC,
+              "Dropping in-memory state after a failed transaction; rejoining the group");
+    atomic_fetch_add(&e->stats->resets, 1);
+    atomic_store(&e->stats->ready, false);
+    txn_abort(e);
+    cresc_services_clear(&e->services);
+    memset(e->owned, 0, (size_t)e->nparts * sizeof(bool));
+    discard_pending(e);
+    e->need_reset = false;
+    e->offsets_dirty = false;
+    cresc_consumer_free(e->consumer);
+    e->consumer = NULL;
+    cresc_services_clear(&e->services); /* the close may have revoked and rebuilt nothing */
+    if (e->producer_broken || cresc_producer_fatal(e->producer)) {
+        cresc_producer_free(e->producer);
+        e->producer = NULL;
+        int rc = producer_create(e, err, errlen);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return consumer_create(e, err, errlen);
+}
+
+static void update_lag(struct engine *e)
+{
+    rd_kafka_t *crk = cresc_consumer_handle(e->consumer);
+    rd_kafka_topic_partition_list_t *asg = NULL;
+    if (rd_kafka_assignment(crk, &asg) != RD_KAFKA_RESP_ERR_NO_ERROR || asg == NULL) {
+        return;
+    }
+    (void)rd_kafka_position(crk, asg);
+    int64_t lag = 0;
+    for (int i = 0; i < asg->cnt; i++) {
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_get_watermark_offsets(crk, asg->elems[i].topic, asg->elems[i].partition, &lo,
+                                           &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0) {
+            continue;
+        }
+        int64_t pos = asg->elems[i].offset >= 0 ? asg->elems[i].offset : lo;
+        if (hi > pos) {
+            lag += hi - pos;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(asg);
+    atomic_store(&e->stats->consumer_lag, lag);
+}
+
+static int setup(struct engine *e, const struct cresc_engine_params *p, char *err, size_t errlen)
+{
+    const struct cresc_coordinator_config *cfg = p->cfg;
+    int rc = cresc_topics_init(&e->topics, cfg->common.topic_prefix);
+    if (rc != 0) {
+        snprintf(err, errlen, "TOPIC_PREFIX=%s is not a valid topic prefix",
+                 cfg->common.topic_prefix);
+        return rc;
+    }
+    rc = cresc_kafka_props_collect(cfg->common.kafka_properties_file, NULL,
+                                   cresc_kafka_reserved_env, &e->props, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    snprintf(e->client_id, sizeof(e->client_id), "crescendo-coordinator-%s", cfg->coordinator_id);
+    snprintf(e->txn_id, sizeof(e->txn_id), "%s-%s", cfg->group_id, cfg->coordinator_id);
+    snprintf(e->reader_group, sizeof(e->reader_group), "%s-state-reader-%s", cfg->group_id,
+             cfg->coordinator_id);
+    e->kc = (struct cresc_kafka_conf){
+        .brokers = cfg->common.kafka_brokers, .client_id = e->client_id, .props = &e->props};
+    rc = cresc_kafka_ensure_topics(&e->kc, &e->topics, (int)cfg->partitions, (int)cfg->replication,
+                                   (int)cfg->topic_timeout_ms, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = reader_create(e, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    int n_samples = 0, n_state = 0;
+    rc = cresc_kafka_partition_count(e->reader, e->topics.samples, (int)cfg->topic_timeout_ms,
+                                     &n_samples);
+    if (rc == 0) {
+        rc = cresc_kafka_partition_count(e->reader, e->topics.state, (int)cfg->topic_timeout_ms,
+                                         &n_state);
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "reading topic metadata: %s", cresc_strerror(rc));
+        return rc;
+    }
+    if (n_samples != n_state || n_samples <= 0) {
+        snprintf(err, errlen,
+                 "%s has %d partitions and %s %d: they must be equal (a service's state lives in "
+                 "the partition of the same number as its samples)",
+                 e->topics.samples, n_samples, e->topics.state, n_state);
+        return CRESC_ECONFLICT;
+    }
+    e->nparts = n_samples;
+    e->owned = calloc((size_t)e->nparts, sizeof(bool));
+    e->buf = malloc(CRESC_DECISION_MAX_BYTES);
+    if (e->owned == NULL || e->buf == NULL) {
+        return CRESC_ENOMEM;
+    }
+    rc = cresc_actuator_new(&cfg->actuator, &e->act, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = producer_create(e, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    return consumer_create(e, err, errlen);
+}
+
+static void teardown(struct engine *e)
+{
+    if (e->act != NULL) {
+        if (cresc_actuator_drain(e->act, 5000) != 0) {
+            cresc_log(CRESC_LOG_WARNING, LOGC, "Actuator still busy after 5 s: stopping it");
+        }
+        cresc_actuator_free(e->act);
+    }
+    /* Leaves the group (the revoke callback drops the services) so the partitions move to
+     * another coordinator without waiting for the session timeout. */
+    cresc_consumer_free(e->consumer);
+    if (e->producer != NULL) {
+        if (e->txn_open) {
+            txn_abort(e);
+        }
+        cresc_producer_free(e->producer);
+    }
+    if (e->reader != NULL) {
+        rd_kafka_consumer_close(e->reader);
+        rd_kafka_destroy(e->reader);
+    }
+    cresc_services_release(&e->services);
+    cresc_kv_list_release(&e->props);
+    free(e->owned);
+    free(e->cmds);
+    free(e->buf);
+}
+
+int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errlen)
+{
+    struct engine e;
+    memset(&e, 0, sizeof(e));
+    e.cfg = p->cfg;
+    e.initial = p->initial;
+    e.stats = p->stats;
+    e.stop = p->stop;
+    e.wopts = (struct cresc_window_opts){
+        .window_ms = p->cfg->window_ms,
+        .ttl_ms = p->cfg->instance_ttl_ms,
+        .max_skew_ms = p->cfg->max_skew_ms,
+        .max_instances = (size_t)p->cfg->max_instances_per_service,
+        .max_values_per_instance = (size_t)p->cfg->max_values_per_instance,
+    };
+    cresc_services_init(&e.services, (size_t)p->cfg->max_services);
+    int rc = setup(&e, p, err, errlen);
+    if (rc != 0) {
+        teardown(&e);
+        return rc;
+    }
+    cresc_log(CRESC_LOG_INFO, LOGC,
+              "Coordinator %s started: group %s, %" PRId32 " partitions, tick %" PRId64
+              " ms, actuator %s",
+              p->cfg->coordinator_id, p->cfg->group_id, e.nparts, p->cfg->tick_ms,
+              cresc_actuator_kind_name(e.act));
+    int64_t next_tick = engine_now_ms() + p->cfg->tick_ms;
+    while (!*e.stop) {
+        if (e.need_reset) {
+            rc = reset(&e, err, errlen);
+            if (rc != 0) {
+                break;
+            }
+        }
+        int64_t now = engine_now_ms();
+        if (now >= next_tick) {
+            tick(&e);
+            update_lag(&e);
+            next_tick += p->cfg->tick_ms;
+            if (next_tick <= now) {
+                next_tick = now + p->cfg->tick_ms; /* fell behind: skip, don't burst */
+            }
+            continue;
+        }
+        int64_t wait = next_tick - now;
+        rd_kafka_message_t *m = cresc_consumer_poll(e.consumer, (int)(wait < 100 ? wait : 100));
+        for (int k = 0; m != NULL; k++) {
+            handle_message(&e, m);
+            rd_kafka_message_destroy(m);
+            if (k + 1 >= POLL_BATCH_MAX || e.need_reset) {
+                break;
+            }
+            m = cresc_consumer_poll(e.consumer, 0);
+        }
+        if (!e.need_reset) {
+            flush_urgent(&e);
+        }
+        cresc_producer_poll(e.producer, 0);
+    }
+    if (rc == 0) {
+        /* SIGTERM: the last tick publishes every owned service's state with the offsets. */
+        if (!e.need_reset) {
+            tick(&e);
+        }
+        cresc_log(CRESC_LOG_INFO, LOGC, "Stopping: state published, leaving the group");
+    }
+    teardown(&e);
+    return rc;
+}
