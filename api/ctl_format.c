@@ -164,7 +164,8 @@ const char *cresc_ctl_format_value(const json_t *v, char *buf, size_t cap)
         snprintf(buf, cap, "no");
         break;
     case JSON_STRING:
-        snprintf(buf, cap, "%s", json_string_value(v));
+        /* An empty string reads as "nothing" in a table, like null. */
+        snprintf(buf, cap, "%s", json_string_length(v) ? json_string_value(v) : "-");
         break;
     case JSON_OBJECT:
     case JSON_ARRAY: {

@@ -37,7 +37,7 @@ void cresc_ctl_table_print(const struct cresc_ctl_table *t, FILE *out);
 void cresc_ctl_table_release(struct cresc_ctl_table *t);
 
 /* A JSON scalar as text into buf: integers plainly, reals with up to 2 decimals and no
- * trailing zeros, true/false as yes/no, strings unquoted, null/missing as "-", objects and
+ * trailing zeros, true/false as yes/no, strings unquoted, null/missing/"" as "-", objects and
  * arrays as compact JSON (cut to fit). Returns buf. */
 const char *cresc_ctl_format_value(const json_t *v, char *buf, size_t cap);
 

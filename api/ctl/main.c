@@ -240,7 +240,10 @@ static void render_ok(const struct cresc_ctl_args *a, const struct reply *rep, c
         break;
     case CRESC_CTL_CMD_SCALE:
         printf("scale to %d instances applied\n", (int)a->target_instances);
-        if (j) {
+        if (cresc_ctl_lookup(j, "current_instances")) {
+            printf("\n");
+            cresc_ctl_format_status(j, stdout); /* the API answers with the new status */
+        } else if (j) {
             printf("\n");
             cresc_ctl_format_flat(j, stdout);
         }
