@@ -18,6 +18,7 @@ PACKAGES=(
     openjdk-17-jre-headless maven ca-certificates       # real Kafka broker from Maven Central
     python3 python3-jsonschema python3-yaml             # schema checks, test helpers
     curl procps                                         # integration tests (HTTP, process checks)
+    chromium                                            # dashboard browser test (headless)
 )
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
