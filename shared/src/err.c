@@ -6,8 +6,8 @@ const char *cresc_err_name(int err)
     switch (err) {
     case CRESC_OK:
         return "CRESC_OK";
-#define CRESC_ERR_NAME_(name, value, msg)                                                          \
-    case (value):                                                                                  \
+#define CRESC_ERR_NAME_(name, value, msg) \
+    case (value):                         \
         return "CRESC_" #name;
         CRESC_ERR_MAP(CRESC_ERR_NAME_)
 #undef CRESC_ERR_NAME_
@@ -21,8 +21,8 @@ const char *cresc_strerror(int err)
     switch (err) {
     case CRESC_OK:
         return "success";
-#define CRESC_ERR_MSG_(name, value, msg)                                                           \
-    case (value):                                                                                  \
+#define CRESC_ERR_MSG_(name, value, msg) \
+    case (value):                        \
         return (msg);
         CRESC_ERR_MAP(CRESC_ERR_MSG_)
 #undef CRESC_ERR_MSG_

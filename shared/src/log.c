@@ -28,8 +28,8 @@ static const struct {
     const char *name;
     enum cresc_log_level level;
 } level_names[] = {
-    {"DEBUG", CRESC_LOG_DEBUG},     {"INFO", CRESC_LOG_INFO},   {"WARNING", CRESC_LOG_WARNING},
-    {"WARN", CRESC_LOG_WARNING},    {"ERROR", CRESC_LOG_ERROR}, {"CRITICAL", CRESC_LOG_CRITICAL},
+    {"DEBUG", CRESC_LOG_DEBUG},  {"INFO", CRESC_LOG_INFO},   {"WARNING", CRESC_LOG_WARNING},
+    {"WARN", CRESC_LOG_WARNING}, {"ERROR", CRESC_LOG_ERROR}, {"CRITICAL", CRESC_LOG_CRITICAL},
 };
 
 int cresc_log_level_parse(const char *text, enum cresc_log_level *out)
@@ -82,9 +82,9 @@ static void emit_json(FILE *out, enum cresc_log_level level, const char *logger,
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    json_t *o = json_pack("{s:I,s:s,s:s,s:s}", "ts_ms",
-                          (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, "level",
-                          cresc_log_level_name(level), "logger", logger, "message", msg);
+    json_t *o =
+        json_pack("{s:I,s:s,s:s,s:s}", "ts_ms", (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+                  "level", cresc_log_level_name(level), "logger", logger, "message", msg);
     char *line = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     if (line != NULL) {
         fprintf(out, "%s\n", line);

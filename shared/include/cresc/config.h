@@ -110,18 +110,56 @@ extern const char *const cresc_log_format_names[]; /* "text", "json", NULL */
 extern const char *const cresc_log_level_names[];  /* "DEBUG", "INFO", "WARNING", "ERROR", NULL */
 
 #define CRESC_COMMON_OPTIONS(type, member)                                                         \
-    {"KAFKA_BROKERS", "kafka-brokers", CRESC_OPT_STRING,                                           \
-     offsetof(type, member.kafka_brokers), "127.0.0.1:9092", 1, 4096, NULL,                        \
-     "Kafka bootstrap servers, host:port[,host:port...]", 0},                                      \
-        {"TOPIC_PREFIX", "topic-prefix", CRESC_OPT_STRING, offsetof(type, member.topic_prefix),    \
-         "scaling.", 0, 200, NULL, "Prefix of the crescendo topics", 0},                           \
-        {"KAFKA_PROPERTIES_FILE", "kafka-properties-file", CRESC_OPT_STRING,                       \
-         offsetof(type, member.kafka_properties_file), NULL, 0, 4096, NULL,                        \
-         "librdkafka properties file (TLS, SASL...); KAFKA_<NAME> variables override it", 0},      \
-        {"LOG_FORMAT", "log-format", CRESC_OPT_ENUM, offsetof(type, member.log_format), "text", 0, \
-         0, cresc_log_format_names, "Log format: text (LEVEL:logger:message) or json", 0},         \
-        {"LOG_LEVEL", "log-level", CRESC_OPT_ENUM, offsetof(type, member.log_level), "INFO", 0, 0, \
-         cresc_log_level_names, "Minimum log level", 0},                                           \
+    {"KAFKA_BROKERS",                                                                              \
+     "kafka-brokers",                                                                              \
+     CRESC_OPT_STRING,                                                                             \
+     offsetof(type, member.kafka_brokers),                                                         \
+     "127.0.0.1:9092",                                                                             \
+     1,                                                                                            \
+     4096,                                                                                         \
+     NULL,                                                                                         \
+     "Kafka bootstrap servers, host:port[,host:port...]",                                          \
+     0},                                                                                           \
+        {"TOPIC_PREFIX",                                                                           \
+         "topic-prefix",                                                                           \
+         CRESC_OPT_STRING,                                                                         \
+         offsetof(type, member.topic_prefix),                                                      \
+         "scaling.",                                                                               \
+         0,                                                                                        \
+         200,                                                                                      \
+         NULL,                                                                                     \
+         "Prefix of the crescendo topics",                                                         \
+         0},                                                                                       \
+        {"KAFKA_PROPERTIES_FILE",                                                                  \
+         "kafka-properties-file",                                                                  \
+         CRESC_OPT_STRING,                                                                         \
+         offsetof(type, member.kafka_properties_file),                                             \
+         NULL,                                                                                     \
+         0,                                                                                        \
+         4096,                                                                                     \
+         NULL,                                                                                     \
+         "librdkafka properties file (TLS, SASL...); KAFKA_<NAME> variables override it",          \
+         0},                                                                                       \
+        {"LOG_FORMAT",                                                                             \
+         "log-format",                                                                             \
+         CRESC_OPT_ENUM,                                                                           \
+         offsetof(type, member.log_format),                                                        \
+         "text",                                                                                   \
+         0,                                                                                        \
+         0,                                                                                        \
+         cresc_log_format_names,                                                                   \
+         "Log format: text (LEVEL:logger:message) or json",                                        \
+         0},                                                                                       \
+        {"LOG_LEVEL",                                                                              \
+         "log-level",                                                                              \
+         CRESC_OPT_ENUM,                                                                           \
+         offsetof(type, member.log_level),                                                         \
+         "INFO",                                                                                   \
+         0,                                                                                        \
+         0,                                                                                        \
+         cresc_log_level_names,                                                                    \
+         "Minimum log level",                                                                      \
+         0},                                                                                       \
     {                                                                                              \
         "SERVICE", "service", CRESC_OPT_STRING, offsetof(type, member.default_service),            \
             "music-generator", 1, 128, NULL, "Name of the scaled service (the Kafka message key)", \

@@ -7,26 +7,26 @@
 #define CRESC_WUR __attribute__((warn_unused_result))
 
 /* X(name, value, message) */
-#define CRESC_ERR_MAP(X)                                                                           \
-    X(ENOMEM, -1, "out of memory")                                                                 \
-    X(EINVAL, -2, "invalid argument")                                                              \
-    X(ERANGE, -3, "value out of range")                                                            \
-    X(ETOOBIG, -4, "input exceeds its size limit")                                                 \
-    X(EPARSE, -5, "malformed input")                                                               \
-    X(EVERSION, -6, "unsupported schema version")                                                  \
-    X(EMISSING, -7, "required field missing")                                                      \
-    X(ETYPE, -8, "field has the wrong type")                                                       \
-    X(EIO, -9, "input/output error")                                                               \
-    X(EKAFKA, -10, "Kafka error")                                                                  \
-    X(ETIMEDOUT, -11, "timed out")                                                                 \
-    X(ENOTFOUND, -12, "not found")                                                                 \
-    X(EFULL, -13, "queue or buffer full")                                                          \
-    X(EFENCED, -14, "fenced by a newer owner")                                                     \
-    X(ESTATE, -15, "operation not valid in the current state")                                     \
-    X(EUNSUPPORTED, -16, "not supported")                                                          \
-    X(EHTTP, -17, "HTTP error")                                                                    \
-    X(ECONFLICT, -18, "conflicting values")                                                        \
-    X(EREJECTED, -19, "rejected")                                                                  \
+#define CRESC_ERR_MAP(X)                                       \
+    X(ENOMEM, -1, "out of memory")                             \
+    X(EINVAL, -2, "invalid argument")                          \
+    X(ERANGE, -3, "value out of range")                        \
+    X(ETOOBIG, -4, "input exceeds its size limit")             \
+    X(EPARSE, -5, "malformed input")                           \
+    X(EVERSION, -6, "unsupported schema version")              \
+    X(EMISSING, -7, "required field missing")                  \
+    X(ETYPE, -8, "field has the wrong type")                   \
+    X(EIO, -9, "input/output error")                           \
+    X(EKAFKA, -10, "Kafka error")                              \
+    X(ETIMEDOUT, -11, "timed out")                             \
+    X(ENOTFOUND, -12, "not found")                             \
+    X(EFULL, -13, "queue or buffer full")                      \
+    X(EFENCED, -14, "fenced by a newer owner")                 \
+    X(ESTATE, -15, "operation not valid in the current state") \
+    X(EUNSUPPORTED, -16, "not supported")                      \
+    X(EHTTP, -17, "HTTP error")                                \
+    X(ECONFLICT, -18, "conflicting values")                    \
+    X(EREJECTED, -19, "rejected")                              \
     X(EAUTH, -20, "not authorized")
 
 enum cresc_err {

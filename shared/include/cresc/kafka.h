@@ -51,8 +51,7 @@ CRESC_WUR int cresc_kafka_conf_new(const struct cresc_kafka_conf *kc, rd_kafka_c
  * otherwise). Blocks up to timeout_ms. */
 CRESC_WUR int cresc_kafka_ensure_topics(const struct cresc_kafka_conf *kc,
                                         const struct cresc_topics *t, int partitions,
-                                        int replication, int timeout_ms, char *err,
-                                        size_t errlen);
+                                        int replication, int timeout_ms, char *err, size_t errlen);
 
 /* Partition count of a topic from metadata; CRESC_ENOTFOUND if it does not exist. */
 CRESC_WUR int cresc_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
@@ -68,10 +67,10 @@ typedef void (*cresc_delivery_cb)(void *opaque, void *msg_opaque, int err, int64
 
 struct cresc_producer_opts {
     const struct cresc_kafka_conf *kafka;
-    const char *transactional_id; /* NULL: idempotent producer without transactions */
-    int message_timeout_ms;       /* 0: librdkafka default (300000) */
-    int queue_max_msgs;           /* 0: librdkafka default */
-    int linger_ms;                /* -1: default (5) */
+    const char *transactional_id;  /* NULL: idempotent producer without transactions */
+    int message_timeout_ms;        /* 0: librdkafka default (300000) */
+    int queue_max_msgs;            /* 0: librdkafka default */
+    int linger_ms;                 /* -1: default (5) */
     cresc_delivery_cb on_delivery; /* may be NULL */
     void *opaque;
 };

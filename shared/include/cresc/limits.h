@@ -7,8 +7,8 @@
 
 /* Identifiers: service, instance id, node, match id, request id: 1..128 bytes of
  * [A-Za-z0-9._:-]. */
-#define CRESC_ID_MAX         128
-#define CRESC_REASON_MAX     256 /* free-text reasons, bytes, UTF-8 */
+#define CRESC_ID_MAX          128
+#define CRESC_REASON_MAX      256 /* free-text reasons, bytes, UTF-8 */
 #define CRESC_POLICY_NAME_MAX 64
 
 /* Encoded message size limits, bytes (a decoder rejects a larger buffer). */
@@ -18,9 +18,9 @@
 #define CRESC_DECISION_MAX_BYTES (64 * 1024)
 #define CRESC_STATE_MAX_BYTES    (900 * 1024)
 
-#define CRESC_POLICIES_MAX      8  /* scaling policies per service */
-#define CRESC_RATE_POLICIES_MAX 8  /* behavior rate-limit policies per direction */
-#define CRESC_GUARDS_MAX        16 /* guards recorded in one decision */
+#define CRESC_POLICIES_MAX      8    /* scaling policies per service */
+#define CRESC_RATE_POLICIES_MAX 8    /* behavior rate-limit policies per direction */
+#define CRESC_GUARDS_MAX        16   /* guards recorded in one decision */
 #define CRESC_HISTORY_MAX       512  /* recommendations / scale events kept per service */
 #define CRESC_PRIORITIES_MAX    4096 /* matches with a priority, per service */
 #define CRESC_STATE_LIVE_MAX    256  /* live instances listed in a state snapshot */

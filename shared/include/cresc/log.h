@@ -49,7 +49,10 @@ void cresc_vlog(enum cresc_log_level level, const char *logger, const char *fmt,
 struct cresc_log_once {
     atomic_flag _done;
 };
-#define CRESC_LOG_ONCE_INIT {ATOMIC_FLAG_INIT}
+#define CRESC_LOG_ONCE_INIT \
+    {                       \
+        ATOMIC_FLAG_INIT    \
+    }
 bool cresc_log_once(struct cresc_log_once *once, enum cresc_log_level level, const char *logger,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -33,11 +33,11 @@ const char *cresc_msg_kind_name(enum cresc_msg_kind kind); /* "sample", "control
 
 /* ---- scaling.samples ------------------------------------------------------------------ */
 
-#define CRESC_SAMPLE_HAS_CPU    0x01u
-#define CRESC_SAMPLE_HAS_MEM    0x02u
-#define CRESC_SAMPLE_HAS_DISK   0x04u
-#define CRESC_SAMPLE_HAS_REQ    0x08u /* req_per_s */
-#define CRESC_SAMPLE_HAS_CONNS  0x10u /* active_connections */
+#define CRESC_SAMPLE_HAS_CPU   0x01u
+#define CRESC_SAMPLE_HAS_MEM   0x02u
+#define CRESC_SAMPLE_HAS_DISK  0x04u
+#define CRESC_SAMPLE_HAS_REQ   0x08u /* req_per_s */
+#define CRESC_SAMPLE_HAS_CONNS 0x10u /* active_connections */
 
 struct cresc_sample {
     char service[CRESC_ID_MAX + 1];
@@ -52,14 +52,13 @@ struct cresc_sample {
     double mem_pct;      /* 0..100 */
     double disk_read_ops_per_s, disk_write_ops_per_s;     /* >= 0 */
     double disk_read_bytes_per_s, disk_write_bytes_per_s; /* >= 0 */
-    double req_per_s;          /* >= 0 */
-    double active_connections; /* >= 0 */
+    double req_per_s;                                     /* >= 0 */
+    double active_connections;                            /* >= 0 */
 };
 
 /* Encode into buf (NUL-terminated); *len gets the length without NUL. CRESC_ETOOBIG if it
  * does not fit in cap or CRESC_SAMPLE_MAX_BYTES. */
-CRESC_WUR int cresc_sample_encode(const struct cresc_sample *s, char *buf, size_t cap,
-                                  size_t *len);
+CRESC_WUR int cresc_sample_encode(const struct cresc_sample *s, char *buf, size_t cap, size_t *len);
 CRESC_WUR int cresc_sample_decode(const char *buf, size_t len, struct cresc_sample *out,
                                   struct cresc_msg_error *err);
 
@@ -105,8 +104,8 @@ struct cresc_scale_command {
     int64_t config_version;
     int64_t owner_epoch; /* strictly greater for every newer owner of the service */
     int64_t issued_at_ms;
-    bool manual;                          /* from POST /scaling/scale */
-    char request_id[CRESC_ID_MAX + 1];    /* manual: the API request id, else "" */
+    bool manual;                       /* from POST /scaling/scale */
+    char request_id[CRESC_ID_MAX + 1]; /* manual: the API request id, else "" */
 };
 
 CRESC_WUR int cresc_command_encode(const struct cresc_scale_command *c, char *buf, size_t cap,
@@ -141,20 +140,19 @@ struct cresc_live_instance {
     uint64_t seq;
     unsigned present; /* CRESC_SAMPLE_HAS_* */
     double cpu_pct, mem_pct, req_per_s, active_connections;
-    double disk_read_ops_per_s, disk_write_ops_per_s, disk_read_bytes_per_s,
-        disk_write_bytes_per_s;
+    double disk_read_ops_per_s, disk_write_ops_per_s, disk_read_bytes_per_s, disk_write_bytes_per_s;
 };
 
 struct cresc_priority {
     char match_id[CRESC_ID_MAX + 1];
-    int32_t priority;           /* 1..10, 10 most critical */
-    double resource_allocation; /* requested percent of capacity, (0, 100] */
-    double allocated_pct;       /* granted, 0..resource_allocation */
+    int32_t priority;                   /* 1..10, 10 most critical */
+    double resource_allocation;         /* requested percent of capacity, (0, 100] */
+    double allocated_pct;               /* granted, 0..resource_allocation */
     char instance_id[CRESC_ID_MAX + 1]; /* placement by LOAD_BALANCER_STRATEGY, "" if none */
 };
 
 enum cresc_ack_status {
-    CRESC_ACK_APPLIED = 0, /* "applied" */
+    CRESC_ACK_APPLIED = 0,  /* "applied" */
     CRESC_ACK_REJECTED = 1, /* "rejected" */
 };
 
@@ -182,7 +180,7 @@ struct cresc_state {
     double active_connections_total;
     double disk_read_ops_per_s, disk_write_ops_per_s, disk_read_bytes_per_s,
         disk_write_bytes_per_s; /* totals */
-    int32_t live_total; /* live instances (the list may be cut at CRESC_STATE_LIVE_MAX) */
+    int32_t live_total;         /* live instances (the list may be cut at CRESC_STATE_LIVE_MAX) */
     size_t n_live;
     struct cresc_live_instance *live;
     bool has_last_decision;
@@ -195,8 +193,8 @@ struct cresc_state {
     size_t n_priorities;
     struct cresc_priority *priorities; /* sorted by match_id */
     size_t n_acks;
-    struct cresc_ack *acks; /* newest last */
-    char actuator[32];      /* "none", "kubernetes", "webhook", "exec" */
+    struct cresc_ack *acks;                 /* newest last */
+    char actuator[32];                      /* "none", "kubernetes", "webhook", "exec" */
     char actuator_status[CRESC_REASON_MAX]; /* "ok" or the last error */
 };
 

@@ -78,10 +78,10 @@ struct cresc_behavior_dir {
 
 /* A service's scaling configuration; the JSON shape of GET /scaling/config. */
 struct cresc_scaling_config {
-    int32_t min_instances;  /* MIN_INSTANCES, 0..10000, default 2 */
-    int32_t max_instances;  /* MAX_INSTANCES, 1..10000, default 10, >= min */
-    double cpu_threshold;   /* CPU_THRESHOLD, (0, 100], default 70 */
-    double memory_threshold; /* MEMORY_THRESHOLD, (0, 100], default 80 */
+    int32_t min_instances;         /* MIN_INSTANCES, 0..10000, default 2 */
+    int32_t max_instances;         /* MAX_INSTANCES, 1..10000, default 10, >= min */
+    double cpu_threshold;          /* CPU_THRESHOLD, (0, 100], default 70 */
+    double memory_threshold;       /* MEMORY_THRESHOLD, (0, 100], default 80 */
     double request_rate_threshold; /* per-instance req/s above which to scale up, default 100 */
     int32_t scaling_cooldown_s;    /* SCALING_COOLDOWN, 0..86400, default 300 */
     int32_t scale_up_cooldown_s;   /* -1 = use scaling_cooldown_s */
@@ -132,9 +132,9 @@ struct cresc_vote {
     char policy[CRESC_POLICY_NAME_MAX + 1];
     enum cresc_metric metric;
     enum cresc_policy_mode mode;
-    bool has_value;  /* false: metric missing, the vote keeps the count */
-    double value;    /* metric value used (mean or total) */
-    double threshold; /* threshold mode: upper threshold; target mode: target */
+    bool has_value;         /* false: metric missing, the vote keeps the count */
+    double value;           /* metric value used (mean or total) */
+    double threshold;       /* threshold mode: upper threshold; target mode: target */
     double lower_threshold; /* threshold mode only */
     int32_t desired;
     enum cresc_direction direction;
@@ -164,7 +164,7 @@ struct cresc_decision {
     int32_t target_instances; /* after every guard */
     bool scale;               /* target != current */
     enum cresc_direction direction;
-    char reason[CRESC_REASON_MAX]; /* "Scaling up based on cpu-based-scaling" */
+    char reason[CRESC_REASON_MAX];                   /* "Scaling up based on cpu-based-scaling" */
     char deciding_policy[CRESC_POLICY_NAME_MAX + 1]; /* "" when none */
     int64_t cooldown_remaining_ms;
     size_t n_votes;
@@ -210,9 +210,9 @@ const char *cresc_guard_name(enum cresc_guard_kind k);
 CRESC_WUR int cresc_metric_parse(const char *s, enum cresc_metric *out);
 CRESC_WUR int cresc_lb_strategy_parse(const char *s, enum cresc_lb_strategy *out);
 /* Added by the message-contract work: the remaining enums' wire names and parsers. */
-const char *cresc_policy_mode_name(enum cresc_policy_mode m);   /* "threshold", "target" */
+const char *cresc_policy_mode_name(enum cresc_policy_mode m);     /* "threshold", "target" */
 const char *cresc_select_policy_name(enum cresc_select_policy s); /* "max", "min", "disabled" */
-const char *cresc_rate_type_name(enum cresc_rate_type t);       /* "instances", "percent" */
+const char *cresc_rate_type_name(enum cresc_rate_type t);         /* "instances", "percent" */
 CRESC_WUR int cresc_policy_mode_parse(const char *s, enum cresc_policy_mode *out);
 CRESC_WUR int cresc_select_policy_parse(const char *s, enum cresc_select_policy *out);
 CRESC_WUR int cresc_rate_type_parse(const char *s, enum cresc_rate_type *out);

@@ -25,9 +25,9 @@ struct cresc_window_opts {
 
 enum cresc_window_verdict {
     CRESC_WINDOW_ACCEPTED = 0,
-    CRESC_WINDOW_DUPLICATE = 1,    /* seq <= the instance's latest seq: ignored */
-    CRESC_WINDOW_SKEWED = 2,       /* ts_ms too far in the future or past: rejected */
-    CRESC_WINDOW_FULL = 3,         /* new instance past max_instances: rejected */
+    CRESC_WINDOW_DUPLICATE = 1, /* seq <= the instance's latest seq: ignored */
+    CRESC_WINDOW_SKEWED = 2,    /* ts_ms too far in the future or past: rejected */
+    CRESC_WINDOW_FULL = 3,      /* new instance past max_instances: rejected */
 };
 
 struct cresc_window_agg {
@@ -44,9 +44,8 @@ void cresc_window_free(struct cresc_window *w); /* NULL is a no-op */
 
 /* Offer one sample. now_ms: the caller's clock (monotonic, or simulated in replay) used for
  * TTL and window; wall_now_ms: wall clock for the skew check. *verdict says what happened. */
-CRESC_WUR int cresc_window_add(struct cresc_window *w, const struct cresc_sample *s,
-                               int64_t now_ms, int64_t wall_now_ms,
-                               enum cresc_window_verdict *verdict);
+CRESC_WUR int cresc_window_add(struct cresc_window *w, const struct cresc_sample *s, int64_t now_ms,
+                               int64_t wall_now_ms, enum cresc_window_verdict *verdict);
 /* Drop instances whose last sample is older than ttl_ms; returns how many went. */
 size_t cresc_window_expire(struct cresc_window *w, int64_t now_ms);
 /* Aggregates over live instances at now_ms (expired ones excluded). A metric no live instance
