@@ -431,8 +431,9 @@ static enum MHD_Result answer_write(struct wreq *q)
     }
     case CRESC_WRITE_REJECTED: {
         /* The coordinator's reason as it came; "unknown match" is a 404 like the API's own. */
-        bool missing =
-            strstr(wr->reason, "unknown match") != NULL || strstr(wr->reason, "not found") != NULL;
+        bool missing = strstr(wr->reason, "unknown match") != NULL ||
+                       strstr(wr->reason, "no priority for match_id") != NULL ||
+                       strstr(wr->reason, "not found") != NULL;
         q->status = missing ? 404 : 422;
         doc = error_doc(wr->reason[0] ? wr->reason : "rejected by the coordinator",
                         missing ? "match_id" : "");
