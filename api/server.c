@@ -387,6 +387,26 @@ out:
     return rc;
 }
 
+/* The field a coordinator rejection is about: the match for a missing priority, the target
+ * of a scale, and for a config the JSON path the coordinator puts before ": " in its reason
+ * (the same validator as the API's, so the same paths). */
+static void rejected_field(enum cresc_route_id route, const char *reason, bool missing, char *field,
+                           size_t cap)
+{
+    field[0] = '\0';
+    if (missing) {
+        snprintf(field, cap, "match_id");
+    } else if (route == CRESC_ROUTE_SCALE) {
+        snprintf(field, cap, "target_instances");
+    } else if (route == CRESC_ROUTE_CONFIG) {
+        size_t n = strcspn(reason, ": ");
+        if (n > 0 && n < cap && strncmp(reason + n, ": ", 2) == 0) {
+            memcpy(field, reason, n);
+            field[n] = '\0';
+        }
+    }
+}
+
 /* The answer once the write's outcome is known. */
 static enum MHD_Result answer_write(struct wreq *q)
 {
@@ -435,8 +455,9 @@ static enum MHD_Result answer_write(struct wreq *q)
                        strstr(wr->reason, "no priority for match_id") != NULL ||
                        strstr(wr->reason, "not found") != NULL;
         q->status = missing ? 404 : 422;
-        doc = error_doc(wr->reason[0] ? wr->reason : "rejected by the coordinator",
-                        missing ? "match_id" : "");
+        char field[96];
+        rejected_field(q->rm.route, wr->reason, missing, field, sizeof(field));
+        doc = error_doc(wr->reason[0] ? wr->reason : "rejected by the coordinator", field);
         if (doc != NULL) {
             json_object_set_new(doc, "request_id", json_string(wr->request_id));
         }
@@ -714,14 +735,16 @@ int cresc_server_start(const struct cresc_server_opts *opts, struct cresc_server
     }
     s->o = *opts;
     s->token_len = opts->token ? strlen(opts->token) : 0;
+    /* The logger goes first so MHD's own start-up messages use it too. Option values are
+       passed with the exact types MHD 0.9.75 and 1.0 read them as (varargs). */
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)opts->port, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)opts->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned int)opts->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)opts->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, completed,
-        s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        flags, (uint16_t)opts->port, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)opts->per_ip_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->conn_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
     if (s->daemon == NULL) {
         snprintf(err, errlen, "cannot listen on %s port %d (in use, or no permission)", opts->bind,
                  opts->port);
