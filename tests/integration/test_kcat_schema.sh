@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # A client that shares no code with crescendo (kcat) reads a sample from the samples topic, and
 # the JSON it prints validates against the documented schema docs/schemas/sample.schema.json.
-# The sample comes from `crescendo-agent --once` when the agent exists, else from it_roundtrip.
 set -euo pipefail
 : "${KAFKA_BROKERS:?}" "${CRESC_BUILD:?}" "${CRESC_SOURCE:?}"
 prefix="it_kcat_$$."
@@ -12,23 +11,24 @@ trap 'rm -rf "$work"' EXIT
 [ -f "$schema" ] || { echo "FAIL: $schema is missing"; exit 1; }
 command -v kcat >/dev/null || { echo "FAIL: kcat is not installed"; exit 1; }
 
-# The topic first (auto-creation would also do, but a real deployment has it created).
-kcat -b "$KAFKA_BROKERS" -P -t "$topic" -k warmup </dev/null 2>/dev/null || true
-
+# Two producers: our idempotent producer (it_roundtrip --sample, through the Kafka wrapper)
+# and, when the agent exists, a real `crescendo-agent --once` sample handed to kcat -P.
+"$CRESC_BUILD/tests/integration/it_roundtrip" --sample "$topic" >"$work/produced" ||
+    { echo "FAIL: it_roundtrip --sample could not produce to $topic"; exit 1; }
+want=1
 agent=$CRESC_BUILD/agent/crescendo-agent
-producer="it_roundtrip"
-if [ -x "$agent" ] && "$agent" --help 2>/dev/null | grep -q -- '--once'; then
-    producer="crescendo-agent --once"
-    KAFKA_BROKERS=$KAFKA_BROKERS TOPIC_PREFIX=$prefix timeout 60 "$agent" --once >"$work/produced" 2>"$work/agent.log" ||
+if [ -x "$agent" ]; then
+    timeout 60 "$agent" --once --interval 200ms >"$work/agent.json" 2>"$work/agent.log" ||
         { cat "$work/agent.log"; echo "FAIL: crescendo-agent --once failed"; exit 1; }
-else
-    "$CRESC_BUILD/tests/integration/it_roundtrip" --sample "$topic" >"$work/produced"
+    kcat -b "$KAFKA_BROKERS" -P -t "$topic" -k music-generator "$work/agent.json" ||
+        { echo "FAIL: kcat could not produce the agent's sample"; exit 1; }
+    want=2
 fi
 
 # -e: exit at the end of the partition; -u: unbuffered; -f '%s\n' prints the value only.
 timeout 60 kcat -b "$KAFKA_BROKERS" -C -t "$topic" -o beginning -e -q -f '%s\n' >"$work/read"
 n=$(grep -c . "$work/read" || true)
-[ "$n" -ge 1 ] || { echo "FAIL: kcat read no message from $topic"; exit 1; }
+[ "$n" -eq "$want" ] || { echo "FAIL: kcat read $n message(s) from $topic, expected $want"; cat "$work/read"; exit 1; }
 
 python3 - "$schema" "$work/read" <<'PY'
 import json, sys
@@ -61,4 +61,4 @@ if validator.is_valid(bad):
     sys.exit(1)
 print("kcat read %d sample(s); all valid against the schema" % count)
 PY
-echo "ok: sample from $producer read by kcat and validated against docs/schemas/sample.schema.json"
+echo "ok: $want sample(s) read by kcat and validated against docs/schemas/sample.schema.json"
