@@ -1194,8 +1194,31 @@ static void test_schemas_match_codecs(void **state)
     }
 }
 
-int main(void)
+/* `test_msg --dump DIR` writes one encoded message per kind (DIR/<kind>.json) for
+ * tests/unit/check_schemas.py, which validates them with an independent JSON Schema
+ * implementation. */
+static int dump_examples(const char *dir)
 {
+    for (int k = 0; k < CRESC_MSG_KIND_COUNT; k++) {
+        json_t *j = encode_kind((enum cresc_msg_kind)k);
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s.json", dir,
+                 cresc_msg_kind_name((enum cresc_msg_kind)k));
+        int rc = json_dump_file(j, path, JSON_COMPACT);
+        json_decref(j);
+        if (rc != 0) {
+            fprintf(stderr, "cannot write %s\n", path);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--dump") == 0) {
+        return dump_examples(argv[2]);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_round_trip),      cmocka_unit_test(test_control_round_trip),
         cmocka_unit_test(test_command_round_trip),     cmocka_unit_test(test_decision_round_trip),
