@@ -107,6 +107,12 @@ int cresc_control_apply(struct cresc_service *s, const struct cresc_control *c, 
     }
     out->status = CRESC_ACK_APPLIED;
     int rc = apply_one(s, c, now_ms, wall_ms, out);
+    if (rc == 0 && out->status == CRESC_ACK_APPLIED && c->type != CRESC_CTL_PAUSE &&
+        c->type != CRESC_CTL_RESUME) {
+        /* The snapshot carrying this acknowledgement also carries the allocation and
+         * placement that follow from it (read-your-writes for the API). */
+        rc = cresc_service_allocate(s, now_ms);
+    }
     if (rc != 0) {
         return rc;
     }
