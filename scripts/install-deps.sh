@@ -19,6 +19,7 @@ PACKAGES=(
     python3 python3-jsonschema python3-yaml             # schema checks, test helpers
     curl procps                                         # integration tests (HTTP, process checks)
     chromium                                            # dashboard browser test (headless)
+    prometheus-node-exporter                            # agent footprint benchmark (tests/bench/bench_agent.sh)
 )
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
