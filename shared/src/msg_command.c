@@ -60,6 +60,7 @@ static int command_from_json(struct cresc_jsonv *v, const json_t *o,
 
 int cresc_command_encode(const struct cresc_scale_command *c, char *buf, size_t cap, size_t *len)
 {
+    (void)cresc_msg_encode_slot(); /* no stale reason from an earlier encode */
     if (c == NULL || buf == NULL) {
         return CRESC_EINVAL;
     }
@@ -68,7 +69,7 @@ int cresc_command_encode(const struct cresc_scale_command *c, char *buf, size_t 
     if (rc == 0) {
         struct cresc_jsonv v;
         struct cresc_scale_command check;
-        cresc_jsonv_init(&v, NULL, 0, NULL, 0);
+        cresc_msg_jsonv_init(&v, cresc_msg_encode_slot());
         rc = command_from_json(&v, o, &check);
     }
     return cresc_msg_finish(o, rc, buf, cap, CRESC_COMMAND_MAX_BYTES, len);

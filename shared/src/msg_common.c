@@ -39,6 +39,19 @@ bool cresc_id_valid(const char *s)
     return n > 0;
 }
 
+static _Thread_local struct cresc_msg_error encode_error;
+
+struct cresc_msg_error *cresc_msg_encode_slot(void)
+{
+    memset(&encode_error, 0, sizeof(encode_error));
+    return &encode_error;
+}
+
+const struct cresc_msg_error *cresc_msg_encode_error(void)
+{
+    return &encode_error;
+}
+
 void cresc_msg_jsonv_init(struct cresc_jsonv *v, struct cresc_msg_error *err)
 {
     if (err != NULL) {
@@ -100,6 +113,11 @@ int cresc_msg_finish(json_t *root, int build_rc, char *buf, size_t cap, size_t m
     int rc = build_rc;
     if (rc == 0) {
         rc = cresc_jsonv_dump(root, buf, cap, max_bytes, len);
+        if (rc == CRESC_ETOOBIG) {
+            snprintf(encode_error.reason, sizeof(encode_error.reason),
+                     "encoded message exceeds the buffer (%zu bytes) or the limit (%zu bytes)", cap,
+                     max_bytes);
+        }
     }
     json_decref(root);
     return rc;

@@ -102,6 +102,7 @@ static int control_from_json(struct cresc_jsonv *v, const json_t *o, struct cres
 
 int cresc_control_encode(const struct cresc_control *c, char *buf, size_t cap, size_t *len)
 {
+    (void)cresc_msg_encode_slot(); /* no stale reason from an earlier encode */
     if (c == NULL || buf == NULL) {
         return CRESC_EINVAL;
     }
@@ -111,7 +112,7 @@ int cresc_control_encode(const struct cresc_control *c, char *buf, size_t cap, s
         struct cresc_jsonv v;
         struct cresc_control check;
         json_t *cfg;
-        cresc_jsonv_init(&v, NULL, 0, NULL, 0);
+        cresc_msg_jsonv_init(&v, cresc_msg_encode_slot());
         rc = control_from_json(&v, o, &check, &cfg);
     }
     return cresc_msg_finish(o, rc, buf, cap, CRESC_CONTROL_MAX_BYTES, len);

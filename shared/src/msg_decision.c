@@ -60,6 +60,7 @@ int cresc_decision_msg_from_json_v(struct cresc_jsonv *v, const json_t *o,
 int cresc_decision_msg_encode(const struct cresc_decision_msg *d, char *buf, size_t cap,
                               size_t *len)
 {
+    (void)cresc_msg_encode_slot(); /* no stale reason from an earlier encode */
     if (d == NULL || buf == NULL) {
         return CRESC_EINVAL;
     }
@@ -71,7 +72,7 @@ int cresc_decision_msg_encode(const struct cresc_decision_msg *d, char *buf, siz
     if (rc == 0) {
         struct cresc_jsonv v;
         struct cresc_decision_msg check;
-        cresc_jsonv_init(&v, NULL, 0, NULL, 0);
+        cresc_msg_jsonv_init(&v, cresc_msg_encode_slot());
         rc = cresc_decision_msg_from_json_v(&v, o, &check);
     }
     return cresc_msg_finish(o, rc, buf, cap, CRESC_DECISION_MAX_BYTES, len);

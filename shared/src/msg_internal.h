@@ -11,6 +11,10 @@
 #define CRESC_TS_MAX_MS INT64_C(253402300799999)
 #define CRESC_COUNT_MAX 10000 /* instance counts: the max_instances ceiling */
 
+/* The calling thread's encode-error record, cleared; encoders point their self-check at it
+ * so cresc_msg_encode_error() can say which field was wrong. */
+struct cresc_msg_error *cresc_msg_encode_slot(void);
+
 /* Point v's error output at err (which may be NULL). */
 void cresc_msg_jsonv_init(struct cresc_jsonv *v, struct cresc_msg_error *err);
 /* Size check (before parsing), JSON parse with duplicate keys rejected, must be an object,

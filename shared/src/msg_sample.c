@@ -104,6 +104,7 @@ static int sample_from_json(struct cresc_jsonv *v, const json_t *o, struct cresc
 
 int cresc_sample_encode(const struct cresc_sample *s, char *buf, size_t cap, size_t *len)
 {
+    (void)cresc_msg_encode_slot(); /* no stale reason from an earlier encode */
     if (s == NULL || buf == NULL) {
         return CRESC_EINVAL;
     }
@@ -112,7 +113,7 @@ int cresc_sample_encode(const struct cresc_sample *s, char *buf, size_t cap, siz
     if (rc == 0) {
         struct cresc_jsonv v;
         struct cresc_sample check;
-        cresc_jsonv_init(&v, NULL, 0, NULL, 0);
+        cresc_msg_jsonv_init(&v, cresc_msg_encode_slot());
         rc = sample_from_json(&v, o, &check);
     }
     return cresc_msg_finish(o, rc, buf, cap, CRESC_SAMPLE_MAX_BYTES, len);

@@ -4,6 +4,7 @@
 #include "cresc/msg.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +131,12 @@ static int check_counts(const struct cresc_state *st)
     if (st->n_live > CRESC_STATE_LIVE_MAX || st->n_recs > CRESC_HISTORY_MAX ||
         st->n_events > CRESC_HISTORY_MAX || st->n_priorities > CRESC_PRIORITIES_MAX ||
         st->n_acks > CRESC_ACKS_MAX) {
+        struct cresc_msg_error *why = cresc_msg_encode_slot();
+        snprintf(why->reason, sizeof(why->reason),
+                 "a list exceeds its limit (live %zu/%d, history %zu+%zu/%d, priorities %zu/%d, "
+                 "acks %zu/%d)",
+                 st->n_live, CRESC_STATE_LIVE_MAX, st->n_recs, st->n_events, CRESC_HISTORY_MAX,
+                 st->n_priorities, CRESC_PRIORITIES_MAX, st->n_acks, CRESC_ACKS_MAX);
         return CRESC_ERANGE;
     }
     if ((st->n_live > 0 && st->live == NULL) || (st->n_recs > 0 && st->recs == NULL) ||
@@ -302,8 +309,10 @@ static int priority_from_json(struct cresc_jsonv *v, const json_t *o, void *elem
         (rc = cresc_jsonv_i32(v, o, "priority", JV_REQUIRED, 1, 10, &p->priority, NULL)) ||
         (rc = cresc_jsonv_num(v, o, "resource_allocation", JV_REQUIRED | JV_LO_OPEN, 0.0, 100.0,
                               &p->resource_allocation, NULL)) ||
-        (rc = cresc_jsonv_num(v, o, "allocated_pct", JV_REQUIRED, 0.0, p->resource_allocation,
-                              &p->allocated_pct, NULL)) ||
+        /* The allocator's arithmetic may land a hair above the request; 1e-6 points of
+         * slack keep a correct allocation from making the whole snapshot unpublishable. */
+        (rc = cresc_jsonv_num(v, o, "allocated_pct", JV_REQUIRED, 0.0,
+                              p->resource_allocation + 1e-6, &p->allocated_pct, NULL)) ||
         (rc = cresc_jsonv_str(v, o, "instance_id", JV_NULLABLE, p->instance_id,
                               sizeof(p->instance_id), NULL))) {
         return rc;
@@ -397,6 +406,22 @@ static int state_objects(struct cresc_jsonv *v, const json_t *o, struct cresc_st
         return rc;
     }
     size_t mark = cresc_jsonv_push_key(v, "config");
+    /* The state carries the whole config (a snapshot, not an update): every member the
+     * encoder writes must be there, so a truncated config is not silently filled with
+     * defaults on failover. */
+    static const char *const config_keys[] = {
+        "min_instances",     "max_instances",          "cpu_threshold",
+        "memory_threshold",  "request_rate_threshold", "scaling_cooldown",
+        "scale_up_cooldown", "scale_down_cooldown",    "load_balancer_strategy",
+        "tolerance",         "policies_explicit",      "policies",
+        "behavior"};
+    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+        if (json_object_get(cfg, config_keys[i]) == NULL) {
+            rc = cresc_jsonv_fail(v, CRESC_EMISSING, config_keys[i], "required field is missing");
+            cresc_jsonv_pop(v, mark);
+            return rc;
+        }
+    }
     rc = cresc_scaling_config_apply_json_v(v, &st->config, cfg);
     cresc_jsonv_pop(v, mark);
     if (rc != 0) {
@@ -492,6 +517,7 @@ static int state_from_json(struct cresc_jsonv *v, const json_t *o, struct cresc_
 
 int cresc_state_encode(const struct cresc_state *st, char **out, size_t *len)
 {
+    (void)cresc_msg_encode_slot(); /* no stale reason from an earlier encode */
     if (st == NULL || out == NULL) {
         return CRESC_EINVAL;
     }
@@ -507,7 +533,7 @@ int cresc_state_encode(const struct cresc_state *st, char **out, size_t *len)
         return CRESC_ENOMEM;
     }
     struct cresc_jsonv v;
-    cresc_jsonv_init(&v, NULL, 0, NULL, 0);
+    cresc_msg_jsonv_init(&v, cresc_msg_encode_slot());
     rc = state_from_json(&v, o, check);
     cresc_state_release(check);
     free(check);
@@ -524,6 +550,9 @@ int cresc_state_encode(const struct cresc_state *st, char **out, size_t *len)
     }
     if (need > CRESC_STATE_MAX_BYTES) {
         json_decref(o);
+        struct cresc_msg_error *why = cresc_msg_encode_slot();
+        snprintf(why->reason, sizeof(why->reason), "state of %zu bytes exceeds the limit %d", need,
+                 CRESC_STATE_MAX_BYTES);
         return CRESC_ETOOBIG;
     }
     char *buf = malloc(need + 1);

@@ -459,6 +459,9 @@ static const struct reject_case reject_cases[] = {
     {CRESC_MSG_COMMAND, "schema_version", "99", CRESC_EVERSION, "schema_version"},
     /* state */
     {CRESC_MSG_STATE, "config.min_instances", "50", CRESC_EINVAL, "config.min_instances"},
+    {CRESC_MSG_STATE, "config.tolerance", NULL, CRESC_EMISSING, "config.tolerance"},
+    {CRESC_MSG_STATE, "config.behavior", NULL, CRESC_EMISSING, "config.behavior"},
+    {CRESC_MSG_STATE, "config", "[]", CRESC_ETYPE, "config"},
     {CRESC_MSG_STATE, "config.policies[0].target", "-5", CRESC_ERANGE, "config.policies[0].target"},
     {CRESC_MSG_STATE, "live[1].cpu_pct", "\"x\"", CRESC_ETYPE, "live[1].cpu_pct"},
     {CRESC_MSG_STATE, "live[0].instance_id", "\"\"", CRESC_EINVAL, "live[0].instance_id"},
@@ -631,9 +634,15 @@ static void test_sample_round_trip(void **state)
     assert_int_equal(cresc_sample_encode(&a, buf, 20, &len), CRESC_ETOOBIG);
     a.cpu_pct = 140;
     assert_int_equal(cresc_sample_encode(&a, buf, sizeof(buf), &len), CRESC_ERANGE);
+    assert_string_equal(cresc_msg_encode_error()->field, "cpu_pct");
+    assert_non_null(strstr(cresc_msg_encode_error()->reason, "140"));
     make_sample(&a);
     strcpy(a.service, "bad service");
     assert_int_equal(cresc_sample_encode(&a, buf, sizeof(buf), &len), CRESC_EINVAL);
+    assert_string_equal(cresc_msg_encode_error()->field, "service");
+    make_sample(&a);
+    assert_int_equal(cresc_sample_encode(&a, buf, sizeof(buf), &len), 0);
+    assert_string_equal(cresc_msg_encode_error()->field, "");
     make_sample(&a);
     a.seq = UINT64_MAX;
     assert_int_equal(cresc_sample_encode(&a, buf, sizeof(buf), &len), CRESC_ERANGE);
@@ -945,6 +954,7 @@ static void test_state_limits(void **state)
     size_t len = 0;
     assert_int_equal(cresc_state_encode(a, &text, &len), CRESC_ETOOBIG);
     assert_null(text);
+    assert_non_null(strstr(cresc_msg_encode_error()->reason, "exceeds the limit"));
     /* With short ids the same count fits. */
     for (size_t i = 0; i < CRESC_PRIORITIES_MAX; i++) {
         snprintf(a->priorities[i].match_id, sizeof(a->priorities[i].match_id), "m%05zu", i);

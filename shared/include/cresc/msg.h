@@ -216,6 +216,11 @@ json_t *cresc_state_to_json(const struct cresc_state *st);
 void cresc_msg_reject(enum cresc_msg_kind kind, const struct cresc_msg_error *err);
 uint64_t cresc_msg_rejected_count(enum cresc_msg_kind kind);
 
+/* Added by the message-contract work: after an encoder failed with CRESC_EINVAL, ERANGE,
+ * EMISSING, ETYPE or ETOOBIG, which field broke the contract and why (the encoders run the
+ * decoders' checks on what they build). Per thread; valid until the thread's next encode. */
+const struct cresc_msg_error *cresc_msg_encode_error(void);
+
 /* Identifier rule shared by all messages: 1..CRESC_ID_MAX bytes of [A-Za-z0-9._:-]. */
 bool cresc_id_valid(const char *s);
 
