@@ -165,7 +165,7 @@ static void record_event(struct cresc_service *s, int64_t now_ms, int32_t from, 
 }
 
 /* "<service>:<owner_epoch>:<seq>", unique per service and owner. A name too long for the id
- * is cut and followed by its FNV-1a hash so that two long names still differ. */
+ * is cut and followed by "." and its FNV-1a hash so that two long names still differ. */
 static void make_decision_id(struct cresc_service *s, char *buf, size_t cap)
 {
     s->decision_seq++;
@@ -183,7 +183,7 @@ static void make_decision_id(struct cresc_service *s, char *buf, size_t cap)
         h = (h ^ (uint8_t)s->name[i]) * 16777619u;
     }
     char hash[16];
-    snprintf(hash, sizeof(hash), "~%08" PRIx32, h);
+    snprintf(hash, sizeof(hash), ".%08" PRIx32, h);
     size_t keep = cap - 1 - tail_len - strlen(hash);
     memcpy(buf, s->name, keep);
     memcpy(buf + keep, hash, strlen(hash));
