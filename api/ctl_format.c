@@ -463,6 +463,20 @@ void cresc_ctl_format_decision(const json_t *d, FILE *out)
                 text_at(v, "policy|name", c[0], sizeof c[0]);
                 text_at(v, "metric", c[1], sizeof c[1]);
                 text_at(v, "value", c[2], sizeof c[2]);
+                /* A request-rate vote carries the total; its threshold is per instance. */
+                const json_t *metric = cresc_ctl_lookup(v, "metric");
+                double total, n;
+                if (json_is_string(metric) &&
+                    strcmp(json_string_value(metric), "request_rate") == 0 &&
+                    number_at(v, "value", &total) &&
+                    (number_at(e, "current_instances", &n) ||
+                     number_at(d, "current_instances", &n)) &&
+                    n > 0.0) {
+                    char per[48];
+                    format_real(total / n, per, sizeof per);
+                    size_t used = strlen(c[2]);
+                    snprintf(c[2] + used, sizeof c[2] - used, " (%s per instance)", per);
+                }
                 text_at(v, "threshold|target", c[3], sizeof c[3]);
                 text_at(v, "desired", c[4], sizeof c[4]);
                 text_at(v, "direction", c[5], sizeof c[5]);

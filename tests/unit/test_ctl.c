@@ -445,7 +445,9 @@ static void test_decision_table(void **state)
                "\"explanation\":{\"current_instances\":3,\"recommendation\":5,\"direction\":\"up\","
                "\"deciding_policy\":\"cpu-based-scaling\",\"cooldown_remaining_ms\":0,"
                "\"votes\":[{\"policy\":\"cpu-based-scaling\",\"metric\":\"cpu_pct\",\"value\":91.5,"
-               "\"threshold\":70,\"desired\":5,\"direction\":\"up\"}],"
+               "\"threshold\":70,\"desired\":5,\"direction\":\"up\"},{\"policy\":\"rr\","
+               "\"metric\":\"request_rate\",\"value\":240,\"threshold\":100,\"desired\":3,"
+               "\"direction\":\"none\"}],"
                "\"guards\":[{\"kind\":\"rate_limit\",\"before\":5,\"after\":4,"
                "\"detail\":\"at most 1 instance per 15 s\"}]}}");
     assert_non_null(strstr(out, "SCALING NEEDED   yes (up)"));
@@ -453,9 +455,11 @@ static void test_decision_table(void **state)
     assert_non_null(strstr(out, "TARGET           4"));
     assert_non_null(strstr(out, "RECOMMENDATION   5"));
     assert_non_null(strstr(out, "EVALUATED AT     2023-11-14 22:13:20 UTC"));
-    assert_non_null(strstr(out, "Votes\nPOLICY             METRIC   VALUE  THRESHOLD"));
-    assert_non_null(strstr(out, "cpu-based-scaling  cpu_pct  91.5   70"));
+    assert_non_null(
+        strstr(out, "Votes\nPOLICY             METRIC        VALUE                  THRESHOLD"));
+    assert_non_null(strstr(out, "cpu-based-scaling  cpu_pct       91.5                   70"));
     assert_non_null(strstr(out, "rate_limit  5       4      at most 1 instance per 15 s"));
+    assert_non_null(strstr(out, "240 (80 per instance)"));
     free(out);
 }
 
