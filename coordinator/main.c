@@ -11,11 +11,8 @@
 #include "cresc/log.h"
 #include "engine.h"
 #include "http.h"
-#include "options.h"
-#if __has_include("offline.h")
 #include "offline.h"
-#define HAVE_OFFLINE 1
-#endif
+#include "options.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -48,12 +45,7 @@ static const struct cresc_prog prog = {
 int main(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "evaluate") == 0 || strcmp(argv[1], "replay") == 0)) {
-#ifdef HAVE_OFFLINE
         return cresc_offline_main(argc, argv);
-#else
-        fprintf(stderr, "crescendo-coordinator: %s is not built in\n", argv[1]);
-        return 2;
-#endif
     }
     struct cresc_coordinator_config cfg;
     memset(&cfg, 0, sizeof(cfg));
