@@ -15,6 +15,15 @@ struct win_value {
     double rd_ops, wr_ops, rd_bytes, wr_bytes;
 };
 
+/* Sums over the newest n values of a ring that were inside the window at at_ms. Metric i:
+ * cpu, mem, req, conns, then the four disk rates (counted together). */
+struct span {
+    double sum[8];
+    uint32_t cnt[8];
+    size_t n;
+    int64_t at_ms;
+};
+
 struct win_inst {
     char id[CRESC_ID_MAX + 1];
     char node[CRESC_ID_MAX + 1];
@@ -23,6 +32,7 @@ struct win_inst {
     int64_t last_seen_ms;  /* caller clock of the latest sample */
     size_t cap, len, head; /* ring: head = index of the oldest value */
     struct win_value *ring;
+    struct span cache; /* the window's sums as of the latest sample */
 };
 
 struct cresc_window {
@@ -30,6 +40,9 @@ struct cresc_window {
     size_t n, cap;
     struct win_inst **inst; /* sorted by id */
 };
+
+static void span_compute(const struct cresc_window *w, const struct win_inst *in, int64_t now_ms,
+                         struct span *sp);
 
 int cresc_window_new(const struct cresc_window_opts *opts, struct cresc_window **out)
 {
@@ -237,6 +250,7 @@ int cresc_window_add(struct cresc_window *w, const struct cresc_sample *s, int64
     if (rc < 0) {
         return rc;
     }
+    span_compute(w, in, now_ms, &in->cache);
     memcpy(in->node, s->node, sizeof(in->node));
     in->node[CRESC_ID_MAX] = '\0';
     in->seq = s->seq;
@@ -246,60 +260,98 @@ int cresc_window_add(struct cresc_window *w, const struct cresc_sample *s, int64
     return 0;
 }
 
-/* Per-instance means over the window; a metric the instance did not report in the window has
- * count 0. */
+enum { M_CPU, M_MEM, M_REQ, M_CONNS, M_RD_OPS, M_WR_OPS, M_RD_BYTES, M_WR_BYTES };
+
+/* Per-instance means over the window; bit i of `present` says metric i had a value. */
 struct inst_means {
     unsigned present;
     double v[8];
 };
 
-enum { M_CPU, M_MEM, M_REQ, M_CONNS, M_RD_OPS, M_WR_OPS, M_RD_BYTES, M_WR_BYTES };
-
-static const unsigned metric_flag[8] = {
-    CRESC_SAMPLE_HAS_CPU,  CRESC_SAMPLE_HAS_MEM,  CRESC_SAMPLE_HAS_REQ,  CRESC_SAMPLE_HAS_CONNS,
-    CRESC_SAMPLE_HAS_DISK, CRESC_SAMPLE_HAS_DISK, CRESC_SAMPLE_HAS_DISK, CRESC_SAMPLE_HAS_DISK,
-};
-
-static void value_fields(const struct win_value *v, double out[8])
+static void span_add(struct span *sp, const struct win_value *v, double sign, uint32_t one)
 {
-    out[M_CPU] = v->cpu_pct;
-    out[M_MEM] = v->mem_pct;
-    out[M_REQ] = v->req_per_s;
-    out[M_CONNS] = v->conns;
-    out[M_RD_OPS] = v->rd_ops;
-    out[M_WR_OPS] = v->wr_ops;
-    out[M_RD_BYTES] = v->rd_bytes;
-    out[M_WR_BYTES] = v->wr_bytes;
+    unsigned p = v->present;
+    if (p & CRESC_SAMPLE_HAS_CPU) {
+        sp->sum[0] += sign * v->cpu_pct;
+        sp->cnt[0] += one;
+    }
+    if (p & CRESC_SAMPLE_HAS_MEM) {
+        sp->sum[1] += sign * v->mem_pct;
+        sp->cnt[1] += one;
+    }
+    if (p & CRESC_SAMPLE_HAS_REQ) {
+        sp->sum[2] += sign * v->req_per_s;
+        sp->cnt[2] += one;
+    }
+    if (p & CRESC_SAMPLE_HAS_CONNS) {
+        sp->sum[3] += sign * v->conns;
+        sp->cnt[3] += one;
+    }
+    if (p & CRESC_SAMPLE_HAS_DISK) {
+        sp->sum[4] += sign * v->rd_ops;
+        sp->sum[5] += sign * v->wr_ops;
+        sp->sum[6] += sign * v->rd_bytes;
+        sp->sum[7] += sign * v->wr_bytes;
+        for (int i = 4; i < 8; i++) {
+            sp->cnt[i] += one;
+        }
+    }
 }
 
+/* From scratch: walk newest to oldest. The newest value always counts, older ones while
+ * inside the window, so an instance whose samples are sparser than the window still has a
+ * value. Run once per accepted sample (at most max_values_per_instance steps). */
+static void span_compute(const struct cresc_window *w, const struct win_inst *in, int64_t now_ms,
+                         struct span *sp)
+{
+    memset(sp, 0, sizeof(*sp));
+    sp->at_ms = now_ms;
+    if (in->len == 0) {
+        return;
+    }
+    const int64_t window = w->opts.window_ms;
+    size_t idx = (in->head + in->len - 1) % in->cap;
+    for (size_t k = 0; k < in->len; k++) {
+        const struct win_value *v = &in->ring[idx];
+        if (k > 0 && (window == 0 || now_ms - v->at_ms > window)) {
+            break;
+        }
+        span_add(sp, v, 1.0, 1);
+        sp->n++;
+        idx = idx ? idx - 1 : in->cap - 1;
+    }
+}
+
+/* The hot path of every evaluation (1,000 instances): start from the sums cached at the
+ * instance's latest sample and only take out the values that have left the window since,
+ * oldest first. A clock that went backwards falls back to computing from scratch. */
 static void inst_mean(const struct cresc_window *w, const struct win_inst *in, int64_t now_ms,
                       struct inst_means *m)
 {
-    double sum[8] = {0};
-    unsigned cnt[8] = {0};
+    struct span sp;
     m->present = 0;
     if (in->len == 0) {
         return;
     }
-    /* Walk newest to oldest; the newest value always counts, older ones while inside the
-     * window, so an instance whose samples are sparser than the window still has a value. */
-    for (size_t k = 0; k < in->len; k++) {
-        const struct win_value *v = &in->ring[(in->head + in->len - 1 - k) % in->cap];
-        if (k > 0 && (w->opts.window_ms == 0 || now_ms - v->at_ms > w->opts.window_ms)) {
-            break;
-        }
-        double f[8];
-        value_fields(v, f);
-        for (int i = 0; i < 8; i++) {
-            if (v->present & metric_flag[i]) {
-                sum[i] += f[i];
-                cnt[i]++;
+    if (now_ms < in->cache.at_ms || in->cache.n == 0 || in->cache.n > in->len) {
+        span_compute(w, in, now_ms, &sp);
+    } else {
+        sp = in->cache;
+        const int64_t window = w->opts.window_ms;
+        size_t idx = (in->head + in->len - sp.n) % in->cap;
+        while (sp.n > 1) {
+            const struct win_value *v = &in->ring[idx];
+            if (window != 0 && now_ms - v->at_ms <= window) {
+                break;
             }
+            span_add(&sp, v, -1.0, (uint32_t)-1);
+            sp.n--;
+            idx = idx + 1 == in->cap ? 0 : idx + 1;
         }
     }
     for (int i = 0; i < 8; i++) {
-        if (cnt[i] > 0) {
-            m->v[i] = sum[i] / (double)cnt[i];
+        if (sp.cnt[i] > 0) {
+            m->v[i] = sp.sum[i] / (double)sp.cnt[i];
             m->present |= 1u << i;
         }
     }

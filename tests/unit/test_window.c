@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -235,13 +236,115 @@ static void test_many_instances(void **state)
     cresc_window_free(w);
 }
 
+/* The aggregate (cached sums minus what aged out) against a brute-force reference over
+ * random arrivals, gaps, partial metrics and TTL expiry. */
+static void test_random_against_reference(void **state)
+{
+    (void)state;
+    enum { NI = 5, MAXV = 8, WIN = 3000, TTL = 10000 };
+    struct ref_val {
+        int64_t at;
+        bool has_cpu, has_req;
+        double cpu, req;
+    };
+    struct ref_inst {
+        size_t n;
+        struct ref_val v[MAXV];
+        int64_t last;
+        uint64_t seq;
+    } ref[NI];
+    memset(ref, 0, sizeof(ref));
+    struct cresc_window *w = mkwin(WIN, TTL, NI);
+    uint64_t x = 12345;
+    int64_t clock = 0;
+    for (int step = 0; step < 20000; step++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned r = (unsigned)(x >> 33);
+        clock += (int64_t)(r % 1500);
+        if (r % 97 == 0) {
+            clock += 12000; /* a gap longer than the TTL */
+        }
+        size_t i = (r >> 8) % NI;
+        struct ref_inst *ri = &ref[i];
+        if (ri->seq > 0 && clock - ri->last > TTL) {
+            ri->n = 0; /* gone and back: a new run */
+        }
+        char id[8];
+        snprintf(id, sizeof(id), "i%zu", i);
+        struct cresc_sample smp =
+            mk(id, ++ri->seq, clock, (double)(r % 1000) / 10.0, 0, (double)(r % 77) * 1.25);
+        smp.present =
+            ((r >> 3) % 4 ? CRESC_SAMPLE_HAS_CPU : 0u) | ((r >> 5) % 3 ? CRESC_SAMPLE_HAS_REQ : 0u);
+        assert_int_equal(add(w, smp, clock), CRESC_WINDOW_ACCEPTED);
+        if (ri->n == MAXV) {
+            memmove(ri->v, ri->v + 1, sizeof(ri->v[0]) * (MAXV - 1));
+            ri->n--;
+        }
+        ri->v[ri->n++] =
+            (struct ref_val){clock, (smp.present & CRESC_SAMPLE_HAS_CPU) != 0,
+                             (smp.present & CRESC_SAMPLE_HAS_REQ) != 0, smp.cpu_pct, smp.req_per_s};
+        ri->last = clock;
+
+        int64_t at = clock + (int64_t)((r >> 12) % 4000);
+        double cpu_sum = 0, req_sum = 0;
+        int cpu_n = 0, req_n = 0, live = 0;
+        for (size_t k = 0; k < NI; k++) {
+            struct ref_inst *q = &ref[k];
+            if (q->seq == 0 || at - q->last > TTL) {
+                continue;
+            }
+            live++;
+            double cs = 0, rs = 0;
+            int cn = 0, rn = 0;
+            for (size_t j = q->n; j-- > 0;) {
+                if (j + 1 < q->n && at - q->v[j].at > WIN) {
+                    break;
+                }
+                if (q->v[j].has_cpu) {
+                    cs += q->v[j].cpu;
+                    cn++;
+                }
+                if (q->v[j].has_req) {
+                    rs += q->v[j].req;
+                    rn++;
+                }
+            }
+            if (cn) {
+                cpu_sum += cs / cn;
+                cpu_n++;
+            }
+            if (rn) {
+                req_sum += rs / rn;
+                req_n++;
+            }
+        }
+        struct cresc_window_agg agg;
+        cresc_window_aggregate(w, at, &agg);
+        assert_int_equal(agg.live_instances, live);
+        assert_int_equal(agg.metrics.has_cpu, cpu_n > 0);
+        assert_int_equal(agg.metrics.has_req, req_n > 0);
+        if (cpu_n) {
+            assert_true(fabs(agg.metrics.cpu_pct - cpu_sum / cpu_n) < 1e-9);
+        }
+        if (req_n) {
+            assert_true(fabs(agg.metrics.req_per_s - req_sum) < 1e-9);
+        }
+    }
+    cresc_window_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_opts),      cmocka_unit_test(test_dedupe_and_order),
-        cmocka_unit_test(test_skew),          cmocka_unit_test(test_ttl),
-        cmocka_unit_test(test_window_mean),   cmocka_unit_test(test_partial_metrics),
-        cmocka_unit_test(test_full_and_live), cmocka_unit_test(test_many_instances),
+        cmocka_unit_test(test_bad_opts),
+        cmocka_unit_test(test_dedupe_and_order),
+        cmocka_unit_test(test_skew),
+        cmocka_unit_test(test_ttl),
+        cmocka_unit_test(test_window_mean),
+        cmocka_unit_test(test_partial_metrics),
+        cmocka_unit_test(test_full_and_live),
+        cmocka_unit_test(test_many_instances),
+        cmocka_unit_test(test_random_against_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
