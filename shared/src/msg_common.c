@@ -145,7 +145,7 @@ json_t *cresc_msg_disk_to_json(const double vals[4], int *rc)
 int cresc_msg_disk_from_json(struct cresc_jsonv *v, const json_t *o, double vals[4])
 {
     for (size_t i = 0; i < 4; i++) {
-        int rc = cresc_jsonv_num(v, o, disk_keys[i], JV_REQUIRED, 0.0, INFINITY, &vals[i], NULL);
+        int rc = cresc_jsonv_num(v, o, disk_keys[i], JV_REQUIRED, 0.0, HUGE_VAL, &vals[i], NULL);
         if (rc != 0) {
             return rc;
         }

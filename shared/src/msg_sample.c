@@ -72,12 +72,12 @@ static int sample_from_json(struct cresc_jsonv *v, const json_t *o, struct cresc
         return rc;
     }
     out->present |= has ? CRESC_SAMPLE_HAS_MEM : 0u;
-    if ((rc = cresc_jsonv_num(v, o, "req_per_s", JV_NULLABLE, 0.0, INFINITY, &out->req_per_s,
+    if ((rc = cresc_jsonv_num(v, o, "req_per_s", JV_NULLABLE, 0.0, HUGE_VAL, &out->req_per_s,
                               &has))) {
         return rc;
     }
     out->present |= has ? CRESC_SAMPLE_HAS_REQ : 0u;
-    if ((rc = cresc_jsonv_num(v, o, "active_connections", JV_NULLABLE, 0.0, INFINITY,
+    if ((rc = cresc_jsonv_num(v, o, "active_connections", JV_NULLABLE, 0.0, HUGE_VAL,
                               &out->active_connections, &has))) {
         return rc;
     }

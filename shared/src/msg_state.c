@@ -250,7 +250,7 @@ static int live_from_json(struct cresc_jsonv *v, const json_t *o, void *elem)
     li->seq = (uint64_t)seq;
     const char *keys[4] = {"cpu_pct", "mem_pct", "req_per_s", "active_connections"};
     double *vals[4] = {&li->cpu_pct, &li->mem_pct, &li->req_per_s, &li->active_connections};
-    const double his[4] = {100.0, 100.0, INFINITY, INFINITY};
+    const double his[4] = {100.0, 100.0, HUGE_VAL, HUGE_VAL};
     const unsigned bits[4] = {CRESC_SAMPLE_HAS_CPU, CRESC_SAMPLE_HAS_MEM, CRESC_SAMPLE_HAS_REQ,
                               CRESC_SAMPLE_HAS_CONNS};
     for (size_t k = 0; k < 4; k++) {
@@ -380,11 +380,11 @@ static int state_scalars(struct cresc_jsonv *v, const json_t *o, struct cresc_st
                               &st->last_scale_at_ms, NULL)) ||
         (rc = cresc_jsonv_int(v, o, "cooldown_remaining_ms", JV_REQUIRED, 0, INT64_MAX,
                               &st->cooldown_remaining_ms, NULL)) ||
-        (rc = cresc_jsonv_num(v, o, "active_connections_total", JV_REQUIRED, 0.0, INFINITY,
+        (rc = cresc_jsonv_num(v, o, "active_connections_total", JV_REQUIRED, 0.0, HUGE_VAL,
                               &st->active_connections_total, NULL)) ||
         (rc = cresc_jsonv_i32(v, o, "live_total", JV_REQUIRED, 0, INT32_MAX, &st->live_total,
                               NULL)) ||
-        (rc = cresc_jsonv_num(v, o, "capacity_pct", JV_REQUIRED, 0.0, INFINITY, &st->capacity_pct,
+        (rc = cresc_jsonv_num(v, o, "capacity_pct", JV_REQUIRED, 0.0, HUGE_VAL, &st->capacity_pct,
                               NULL)) ||
         (rc = cresc_jsonv_str(v, o, "actuator", JV_REQUIRED, st->actuator, sizeof(st->actuator),
                               NULL)) ||

@@ -541,15 +541,15 @@ static int policy_from_json(struct cresc_jsonv *v, const json_t *o,
     bool has_threshold = false, has_lower = false, has_target = false;
     if ((rc = cresc_jsonv_enum(v, o, "mode", 0, mode_names, COUNT_OF(mode_names), &mode, NULL)) ||
         (rc = cresc_jsonv_bool(v, o, "enabled", 0, &p->enabled, NULL)) ||
-        (rc = cresc_jsonv_num(v, o, "threshold", 0, -INFINITY, INFINITY, &p->threshold,
+        (rc = cresc_jsonv_num(v, o, "threshold", 0, -HUGE_VAL, HUGE_VAL, &p->threshold,
                               &has_threshold)) ||
-        (rc = cresc_jsonv_num(v, o, "lower_threshold", 0, -INFINITY, INFINITY, &p->lower_threshold,
+        (rc = cresc_jsonv_num(v, o, "lower_threshold", 0, -HUGE_VAL, HUGE_VAL, &p->lower_threshold,
                               &has_lower)) ||
-        (rc = cresc_jsonv_num(v, o, "scale_up_factor", 0, -INFINITY, INFINITY, &p->scale_up_factor,
+        (rc = cresc_jsonv_num(v, o, "scale_up_factor", 0, -HUGE_VAL, HUGE_VAL, &p->scale_up_factor,
                               NULL)) ||
-        (rc = cresc_jsonv_num(v, o, "scale_down_factor", 0, -INFINITY, INFINITY,
+        (rc = cresc_jsonv_num(v, o, "scale_down_factor", 0, -HUGE_VAL, HUGE_VAL,
                               &p->scale_down_factor, NULL)) ||
-        (rc = cresc_jsonv_num(v, o, "target", 0, -INFINITY, INFINITY, &p->target, &has_target))) {
+        (rc = cresc_jsonv_num(v, o, "target", 0, -HUGE_VAL, HUGE_VAL, &p->target, &has_target))) {
         return rc;
     }
     p->mode = (enum cresc_policy_mode)mode;
@@ -648,17 +648,17 @@ static int flat_from_json(struct cresc_jsonv *v, const json_t *obj,
                               &next->min_instances, NULL)) ||
         (rc = cresc_jsonv_i32(v, obj, "max_instances", 0, INT32_MIN, INT32_MAX,
                               &next->max_instances, NULL)) ||
-        (rc = cresc_jsonv_num(v, obj, "cpu_threshold", 0, -INFINITY, INFINITY, &next->cpu_threshold,
+        (rc = cresc_jsonv_num(v, obj, "cpu_threshold", 0, -HUGE_VAL, HUGE_VAL, &next->cpu_threshold,
                               NULL)) ||
-        (rc = cresc_jsonv_num(v, obj, "memory_threshold", 0, -INFINITY, INFINITY,
+        (rc = cresc_jsonv_num(v, obj, "memory_threshold", 0, -HUGE_VAL, HUGE_VAL,
                               &next->memory_threshold, NULL)) ||
-        (rc = cresc_jsonv_num(v, obj, "request_rate_threshold", 0, -INFINITY, INFINITY,
+        (rc = cresc_jsonv_num(v, obj, "request_rate_threshold", 0, -HUGE_VAL, HUGE_VAL,
                               &next->request_rate_threshold, NULL)) ||
         (rc = cresc_jsonv_i32(v, obj, "scaling_cooldown", 0, INT32_MIN, INT32_MAX,
                               &next->scaling_cooldown_s, NULL)) ||
         (rc = cresc_jsonv_enum(v, obj, "load_balancer_strategy", 0, lb_names, COUNT_OF(lb_names),
                                &lb, NULL)) ||
-        (rc = cresc_jsonv_num(v, obj, "tolerance", 0, -INFINITY, INFINITY, &next->tolerance,
+        (rc = cresc_jsonv_num(v, obj, "tolerance", 0, -HUGE_VAL, HUGE_VAL, &next->tolerance,
                               NULL))) {
         return rc;
     }
@@ -825,7 +825,7 @@ int cresc_metrics_from_json_v(struct cresc_jsonv *v, const json_t *obj, struct c
                               &out->has_cpu)) ||
         (rc = cresc_jsonv_num(v, obj, "mem_pct", JV_NULLABLE, 0.0, 100.0, &out->mem_pct,
                               &out->has_mem)) ||
-        (rc = cresc_jsonv_num(v, obj, "request_rate", JV_NULLABLE, 0.0, INFINITY, &out->req_per_s,
+        (rc = cresc_jsonv_num(v, obj, "request_rate", JV_NULLABLE, 0.0, HUGE_VAL, &out->req_per_s,
                               &out->has_req))) {
         return rc;
     }
@@ -914,11 +914,11 @@ static int vote_from_json(struct cresc_jsonv *v, const json_t *o, struct cresc_v
                                &metric, NULL)) ||
         (rc = cresc_jsonv_enum(v, o, "mode", JV_REQUIRED, mode_names, COUNT_OF(mode_names), &mode,
                                NULL)) ||
-        (rc = cresc_jsonv_num(v, o, "value", JV_NULLABLE, 0.0, INFINITY, &vt->value,
+        (rc = cresc_jsonv_num(v, o, "value", JV_NULLABLE, 0.0, HUGE_VAL, &vt->value,
                               &vt->has_value)) ||
-        (rc = cresc_jsonv_num(v, o, "threshold", JV_REQUIRED, 0.0, INFINITY, &vt->threshold,
+        (rc = cresc_jsonv_num(v, o, "threshold", JV_REQUIRED, 0.0, HUGE_VAL, &vt->threshold,
                               NULL)) ||
-        (rc = cresc_jsonv_num(v, o, "lower_threshold", JV_REQUIRED, 0.0, INFINITY,
+        (rc = cresc_jsonv_num(v, o, "lower_threshold", JV_REQUIRED, 0.0, HUGE_VAL,
                               &vt->lower_threshold, NULL)) ||
         (rc = cresc_jsonv_i32(v, o, "desired", JV_REQUIRED, 0, INT32_MAX, &vt->desired, NULL)) ||
         (rc = cresc_jsonv_enum(v, o, "direction", JV_REQUIRED, direction_names,
