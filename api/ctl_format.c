@@ -578,18 +578,148 @@ void cresc_ctl_format_flat(const json_t *obj, FILE *out)
     cresc_ctl_table_release(&t);
 }
 
+static void format_policies(const json_t *pols, FILE *out)
+{
+    static const char *const hdr[] = {"POLICY",   "METRIC",     "MODE",    "ENABLED",
+                                      "UP ABOVE", "DOWN BELOW", "FACTORS", "TARGET"};
+    struct cresc_ctl_table t;
+    if (cresc_ctl_table_init(&t, 8, hdr) != 0) {
+        return;
+    }
+    size_t i;
+    const json_t *p;
+    json_array_foreach(pols, i, p)
+    {
+        char c[8][96], up[40], down[40];
+        text_at(p, "name", c[0], sizeof c[0]);
+        text_at(p, "metric", c[1], sizeof c[1]);
+        text_at(p, "mode", c[2], sizeof c[2]);
+        text_at(p, "enabled", c[3], sizeof c[3]);
+        text_at(p, "threshold", c[4], sizeof c[4]);
+        text_at(p, "lower_threshold", c[5], sizeof c[5]);
+        snprintf(c[6], sizeof c[6], "x%s / x%s", text_at(p, "scale_up_factor", up, sizeof up),
+                 text_at(p, "scale_down_factor", down, sizeof down));
+        text_at(p, "target", c[7], sizeof c[7]);
+        const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
+        if (cresc_ctl_table_add(&t, cells) != 0) {
+            break;
+        }
+    }
+    cresc_ctl_table_print(&t, out);
+    cresc_ctl_table_release(&t);
+}
+
+/* "100 percent / 15 s, 4 instances / 15 s" from a behavior direction's rate policies. */
+static void format_rates(const json_t *rates, char *buf, size_t cap)
+{
+    size_t used = 0;
+    size_t i;
+    const json_t *r;
+    buf[0] = '\0';
+    json_array_foreach(rates, i, r)
+    {
+        char v[32], ty[32], per[32];
+        int n = snprintf(buf + used, cap - used, "%s%s %s / %s s", i ? ", " : "",
+                         text_at(r, "value", v, sizeof v), text_at(r, "type", ty, sizeof ty),
+                         text_at(r, "period_s", per, sizeof per));
+        if (n < 0 || (size_t)n >= cap - used) {
+            break;
+        }
+        used += (size_t)n;
+    }
+    if (used == 0) {
+        snprintf(buf, cap, "no limit");
+    }
+}
+
+static void format_behavior(const json_t *beh, FILE *out)
+{
+    static const char *const hdr[] = {"DIRECTION", "STABILIZATION", "SELECT", "RATE LIMITS"};
+    static const char *const dirs[] = {"scale_up", "scale_down"};
+    struct cresc_ctl_table t;
+    if (cresc_ctl_table_init(&t, 4, hdr) != 0) {
+        return;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *d = json_object_get(beh, dirs[i]);
+        if (!json_is_object(d)) {
+            continue;
+        }
+        char win[48], sel[48], rates[CRESC_CTL_CELL_MAX], w[32];
+        snprintf(win, sizeof win, "%s s", text_at(d, "stabilization_window_s", w, sizeof w));
+        text_at(d, "select_policy", sel, sizeof sel);
+        format_rates(json_object_get(d, "policies"), rates, sizeof rates);
+        const char *cells[] = {dirs[i], win, sel, rates};
+        if (cresc_ctl_table_add(&t, cells) != 0) {
+            break;
+        }
+    }
+    cresc_ctl_table_print(&t, out);
+    cresc_ctl_table_release(&t);
+}
+
 void cresc_ctl_format_config(const json_t *config, FILE *out)
 {
+    static const char *const hdr[] = {"KEY", "VALUE"};
     /* The body may wrap the config with its version: show both. */
     const json_t *inner = cresc_ctl_lookup(config, "config");
     if (json_is_object(inner)) {
         char ver[32];
         fprintf(out, "config_version  %s\n\n",
                 text_at(config, "config_version|version", ver, sizeof ver));
-        cresc_ctl_format_flat(inner, out);
+        config = inner;
+    }
+    if (!json_is_object(config)) {
+        cresc_ctl_format_flat(config, out);
         return;
     }
-    cresc_ctl_format_flat(config, out);
+    /* Scalars as KEY VALUE rows; the policy list and the behavior get tables of their own;
+     * anything else nested (a newer API's addition) is flattened, never dropped. */
+    json_t *rest = json_object();
+    struct cresc_ctl_table t;
+    if (!rest || cresc_ctl_table_init(&t, 2, hdr) != 0) {
+        json_decref(rest);
+        return;
+    }
+    const char *k;
+    json_t *v;
+    union {
+        const json_t *c;
+        json_t *m;
+    } obj = {.c = config};
+    json_object_foreach(obj.m, k, v)
+    {
+        char val[CRESC_CTL_CELL_MAX];
+        if (json_is_object(v) || json_is_array(v)) {
+            bool known = (strcmp(k, "policies") == 0 && json_is_array(v)) ||
+                         (strcmp(k, "behavior") == 0 && json_is_object(v));
+            if (!known) {
+                json_object_set(rest, k, v);
+            }
+            continue;
+        }
+        const char *cells[] = {k, cresc_ctl_format_value(v, val, sizeof val)};
+        if (cresc_ctl_table_add(&t, cells) != 0) {
+            break;
+        }
+    }
+    cresc_ctl_table_print(&t, out);
+    cresc_ctl_table_release(&t);
+    const json_t *pols = json_object_get(config, "policies");
+    if (json_is_array(pols)) {
+        fprintf(out, "\nPolicies\n");
+        format_policies(pols, out);
+    }
+    const json_t *beh = json_object_get(config, "behavior");
+    if (json_is_object(beh)) {
+        fprintf(out, "\nBehavior\n");
+        format_behavior(beh, out);
+    }
+    if (json_object_size(rest) > 0) {
+        fprintf(out, "\n");
+        cresc_ctl_format_flat(rest, out);
+    }
+    json_decref(rest);
 }
 
 /* ---- priorities ------------------------------------------------------------------------ */

@@ -231,6 +231,11 @@ static void render_ok(const struct cresc_ctl_args *a, const struct reply *rep, c
         printf("priority of %s applied\n\n", a->match_id);
         if (json_is_array(j) || cresc_ctl_lookup(j, "priorities")) {
             cresc_ctl_format_priorities(j, stdout);
+        } else if (cresc_ctl_lookup(j, "match_id")) {
+            /* The one priority the API answers with, as a one-row list. */
+            json_t *one = json_pack("{s:[O]}", "priorities", j);
+            cresc_ctl_format_priorities(one, stdout);
+            json_decref(one);
         } else if (j) {
             cresc_ctl_format_flat(j, stdout);
         }

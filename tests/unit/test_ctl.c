@@ -466,16 +466,30 @@ static void test_decision_table(void **state)
 static void test_config_and_priorities(void **state)
 {
     (void)state;
-    char *out = render(cresc_ctl_format_config,
-                       "{\"min_instances\":2,\"cpu_threshold\":70.0,"
-                       "\"policies\":[{\"name\":\"cpu-based-scaling\",\"enabled\":true}],"
-                       "\"scale_up\":{\"stabilization_window_s\":0}}");
-    assert_non_null(strstr(out, "KEY"));
-    assert_non_null(strstr(out, "min_instances                    2\n"));
-    assert_non_null(strstr(out, "cpu_threshold                    70\n"));
-    assert_non_null(strstr(out, "policies[0].name                 cpu-based-scaling\n"));
-    assert_non_null(strstr(out, "policies[0].enabled              yes\n"));
-    assert_non_null(strstr(out, "scale_up.stabilization_window_s  0\n"));
+    /* The shape of cresc_scaling_config_to_json, plus a nested field it does not know. */
+    char *out =
+        render(cresc_ctl_format_config,
+               "{\"min_instances\":2,\"cpu_threshold\":70.0,\"load_balancer_strategy\":\"ip_hash\","
+               "\"policies\":[{\"name\":\"cpu-based-scaling\",\"metric\":\"cpu_pct\","
+               "\"mode\":\"threshold\",\"enabled\":true,\"threshold\":70,\"lower_threshold\":35,"
+               "\"scale_up_factor\":1.5,\"scale_down_factor\":0.75,\"target\":70}],"
+               "\"behavior\":{\"scale_up\":{\"stabilization_window_s\":0,\"select_policy\":\"max\","
+               "\"policies\":[{\"type\":\"percent\",\"value\":100,\"period_s\":15},"
+               "{\"type\":\"instances\",\"value\":4,\"period_s\":15}]},"
+               "\"scale_down\":{\"stabilization_window_s\":300,\"select_policy\":\"min\","
+               "\"policies\":[]}},\"future\":{\"knob\":1}}");
+    assert_non_null(strstr(out, "KEY                     VALUE\n"
+                                "min_instances           2\n"
+                                "cpu_threshold           70\n"
+                                "load_balancer_strategy  ip_hash\n"));
+    assert_non_null(strstr(out, "\nPolicies\nPOLICY             METRIC   MODE       ENABLED  "
+                                "UP ABOVE  DOWN BELOW  FACTORS       TARGET\n"
+                                "cpu-based-scaling  cpu_pct  threshold  yes      70        35  "
+                                "        x1.5 / x0.75  70\n"));
+    assert_non_null(strstr(out, "scale_up    0 s            max     "
+                                "100 percent / 15 s, 4 instances / 15 s\n"));
+    assert_non_null(strstr(out, "scale_down  300 s          min     no limit\n"));
+    assert_non_null(strstr(out, "future.knob  1\n"));
     free(out);
 
     out = render(cresc_ctl_format_priorities,
