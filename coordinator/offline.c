@@ -500,16 +500,20 @@ static void prune_history(struct replay *r, int64_t now_ms)
     while (k < r->n_recs && r->recs[k].at_ms <= keep_recs) {
         k++;
     }
-    memmove(r->recs, r->recs + k, (r->n_recs - k) * sizeof(*r->recs));
-    r->n_recs -= k;
+    if (k > 0) {
+        memmove(r->recs, r->recs + k, (r->n_recs - k) * sizeof(*r->recs));
+        r->n_recs -= k;
+    }
     int64_t pu = max_period_ms(&r->cfg.scale_up), pd = max_period_ms(&r->cfg.scale_down);
     int64_t keep_evs = now_ms - (pu > pd ? pu : pd);
     k = 0;
     while (k + 1 < r->n_evs && r->evs[k].at_ms <= keep_evs) {
         k++;
     }
-    memmove(r->evs, r->evs + k, (r->n_evs - k) * sizeof(*r->evs));
-    r->n_evs -= k;
+    if (k > 0) {
+        memmove(r->evs, r->evs + k, (r->n_evs - k) * sizeof(*r->evs));
+        r->n_evs -= k;
+    }
 }
 
 static int push_rec(struct replay *r, struct cresc_recommendation rec)

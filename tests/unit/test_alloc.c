@@ -215,7 +215,7 @@ static void test_properties_random(void **state)
 {
     (void)state;
     enum { MAXN = 200 };
-    static char ids[MAXN][16];
+    static char ids[MAXN][32];
     struct cresc_alloc_item it[MAXN], shuffled[MAXN], sorted1[MAXN];
     for (int trial = 0; trial < 2000; trial++) {
         size_t n = 1 + rng() % MAXN;
@@ -256,7 +256,7 @@ static void test_remainder_by_id(void **state)
     (void)state;
     enum { N = 5000 };
     struct cresc_alloc_item *it = calloc(N, sizeof(*it));
-    char(*ids)[16] = calloc(N, sizeof(*ids));
+    char(*ids)[32] = calloc(N, sizeof(*ids));
     assert_non_null(it);
     assert_non_null(ids);
     for (size_t i = 0; i < N; i++) {
@@ -284,7 +284,7 @@ static void test_100k(void **state)
     (void)state;
     enum { N = 100000 };
     struct cresc_alloc_item *it = calloc(N, sizeof(*it));
-    char(*ids)[16] = calloc(N, sizeof(*ids));
+    char(*ids)[32] = calloc(N, sizeof(*ids));
     assert_non_null(it);
     assert_non_null(ids);
     for (size_t i = 0; i < N; i++) {
