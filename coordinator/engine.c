@@ -387,6 +387,7 @@ static int publish_state(struct engine *e, struct cresc_service *s, int64_t now,
     cresc_state_release(&st);
     if (rc == 0) {
         s->dirty = false;
+        s->last_state_ms = now;
     }
     return rc;
 }
@@ -422,7 +423,8 @@ static int evaluate_and_publish(struct engine *e, struct cresc_service *s, int64
     return rc;
 }
 
-/* The periodic tick: every owned service is evaluated and its state published. */
+/* The periodic tick: every owned service is evaluated; its state is published when it
+ * changed in a way readers must see now, else every STATE_INTERVAL. */
 static void tick(struct engine *e)
 {
     const int64_t now = engine_now_ms();
@@ -434,7 +436,9 @@ static void tick(struct engine *e)
         if (evaluate_and_publish(e, s, now, wall) != 0) {
             break;
         }
-        if (publish_state(e, s, now, wall) != 0) {
+        if ((s->dirty || s->last_state_ms == 0 ||
+             now - s->last_state_ms >= e->cfg->state_interval_ms) &&
+            publish_state(e, s, now, wall) != 0) {
             break;
         }
     }

@@ -30,6 +30,11 @@ const struct cresc_opt cresc_coordinator_options[] = {
      10000, NULL, "Instance count assumed for a service never seen before (-1: min_instances)", 0},
     {"TICK", "tick", CRESC_OPT_MS, CO(tick_ms), "1s", 10, 3600000, NULL,
      "Evaluate every service this often", 0},
+    {"STATE_INTERVAL", "state-interval", CRESC_OPT_MS, CO(state_interval_ms), "5s", 0, 3600000,
+     NULL,
+     "Snapshot of a service whose outcome did not change is published this often (changes "
+     "go out at once; 0: every tick)",
+     0},
     {"SAMPLE_WINDOW", "sample-window", CRESC_OPT_MS, CO(window_ms), "30s", 0, 3600000, NULL,
      "Sliding window over which each instance's values are averaged (0: latest only)", 0},
     {"INSTANCE_TTL", "instance-ttl", CRESC_OPT_MS, CO(instance_ttl_ms), "30s", 100, 86400000, NULL,

@@ -25,6 +25,7 @@ struct cresc_coordinator_config {
     int64_t initial_instances; /* -1: a new service starts at min_instances */
     /* engine */
     int64_t tick_ms;
+    int64_t state_interval_ms; /* periodic snapshot of an unchanged service */
     int64_t window_ms;
     int64_t instance_ttl_ms;
     int64_t max_skew_ms;

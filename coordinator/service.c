@@ -247,10 +247,17 @@ int cresc_service_evaluate(struct cresc_service *s, int64_t now_ms, int64_t wall
         record_event(s, now_ms, s->current_instances, d->target_instances);
         s->current_instances = d->target_instances;
     }
+    /* Only an outcome that differs from the last one makes the snapshot urgent; the rest
+     * (metrics, countdowns) goes out with the periodic snapshot. */
+    if (out->has_command || !s->has_last ||
+        s->last.decision.target_instances != d->target_instances ||
+        s->last.decision.direction != d->direction ||
+        strcmp(s->last.decision.deciding_policy, d->deciding_policy) != 0) {
+        s->dirty = true;
+    }
     s->last = *m;
     s->has_last = true;
     s->last_cooldown_ms = cresc_service_cooldown_remaining_ms(s, now_ms);
-    s->dirty = true;
     return 0;
 }
 

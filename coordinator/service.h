@@ -49,9 +49,10 @@ struct cresc_service {
     bool has_last;
     struct cresc_decision_msg last; /* last decision published */
     int64_t last_cooldown_ms;       /* cooldown remaining at the last evaluation */
-    bool dirty;                     /* state changed since the last snapshot */
-    bool urgent;      /* a sample crossed a threshold: evaluate before the next tick */
-    bool urgent_used; /* an immediate evaluation already ran since the last tick */
+    bool dirty; /* changed in a way a reader must see now (scale, control, new owner...) */
+    int64_t last_state_ms; /* engine clock of the last snapshot published (0: never) */
+    bool urgent;           /* a sample crossed a threshold: evaluate before the next tick */
+    bool urgent_used;      /* an immediate evaluation already ran since the last tick */
 };
 
 /* Result of one evaluation: the decision to publish and, when the count changes, the scale

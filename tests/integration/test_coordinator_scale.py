@@ -6,10 +6,12 @@ over it scales back down. Also: control commands are acknowledged (applied, reje
 reason, not applied twice), /metrics and /readyz answer, and SIGTERM exits 0 after leaving
 the group."""
 
+import json
 import os
+import subprocess
 import time
 
-from coord_it import (Coordinator, SampleSource, check, commands, control, consume, fail,
+from coord_it import (COORD, Coordinator, SampleSource, check, commands, control, consume, fail,
                       latest_state, wait_ack)
 
 PREFIX = "it_cscale_%d." % os.getpid()
@@ -62,6 +64,16 @@ def main():
         match = [d for d in decisions if d["decision_id"] == up["decision_id"]]
         check(len(match) == 1, "the command's decision is not on the decisions topic once")
         check(match[0]["target_instances"] == 3 and match[0]["scale"], "decision %s" % match[0])
+
+        # The policy's count, asked offline with the decision's inputs and the service config.
+        st = latest_state(PREFIX, SVC)
+        req = {"now_ms": 1000, "current_instances": 2, "config": st["config"],
+               "metrics": match[0]["metrics"]}
+        ev = subprocess.run([COORD, "evaluate"], input=json.dumps(req).encode(),
+                            capture_output=True, timeout=10)
+        check(ev.returncode == 0, "evaluate failed: %s" % ev.stderr.decode())
+        check(json.loads(ev.stdout)["target_instances"] == up["to"],
+              "evaluate says %s, the command %d" % (ev.stdout.decode()[:200], up["to"]))
 
         deadline = time.time() + 10
         while time.time() < deadline:
