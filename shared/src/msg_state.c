@@ -541,30 +541,31 @@ int cresc_state_encode(const struct cresc_state *st, char **out, size_t *len)
         json_decref(o);
         return rc;
     }
-    /* json_dumpb(NULL) sizes the document first, so nothing past the limit is allocated. */
-    size_t need =
-        json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_REAL_PRECISION(CRESC_JSONV_REAL_DIGITS));
-    if (need == 0) {
-        json_decref(o);
-        return CRESC_ENOMEM;
-    }
-    if (need > CRESC_STATE_MAX_BYTES) {
-        json_decref(o);
-        struct cresc_msg_error *why = cresc_msg_encode_slot();
-        snprintf(why->reason, sizeof(why->reason), "state of %zu bytes exceeds the limit %d", need,
-                 CRESC_STATE_MAX_BYTES);
-        return CRESC_ETOOBIG;
-    }
-    char *buf = malloc(need + 1);
+    /* One pass into a buffer of the limit + 1: a document that fills it is too big. Large
+     * allocations are mmap-backed, so untouched pages cost nothing. */
+    char *buf = malloc(CRESC_STATE_MAX_BYTES + 1);
     if (buf == NULL) {
         json_decref(o);
         return CRESC_ENOMEM;
     }
-    rc = cresc_jsonv_dump(o, buf, need + 1, CRESC_STATE_MAX_BYTES, len);
+    size_t n = 0;
+    rc = cresc_jsonv_dump(o, buf, CRESC_STATE_MAX_BYTES + 1, CRESC_STATE_MAX_BYTES, &n);
     json_decref(o);
     if (rc != 0) {
         free(buf);
+        if (rc == CRESC_ETOOBIG) {
+            struct cresc_msg_error *why = cresc_msg_encode_slot();
+            snprintf(why->reason, sizeof(why->reason), "state exceeds the limit of %d bytes",
+                     CRESC_STATE_MAX_BYTES);
+        }
         return rc;
+    }
+    char *shrunk = realloc(buf, n + 1);
+    if (shrunk != NULL) {
+        buf = shrunk;
+    }
+    if (len != NULL) {
+        *len = n;
     }
     *out = buf;
     return 0;
