@@ -629,6 +629,22 @@ static void test_sample_round_trip(void **state)
     assert_int_equal(b.present, 0);
     assert_true(b.dropped == 0);
 
+    /* Integers: an integral real is accepted (as JSON Schema does); a value past int64 is a
+     * parse error (jansson refuses it before any field is read). */
+    const char *real_seq = "{\"schema_version\":1.0,\"service\":\"s\",\"instance_id\":\"i\","
+                           "\"node\":\"n\",\"seq\":7.0,\"ts_ms\":5,\"interval_ms\":1e3}";
+    assert_int_equal(cresc_sample_decode(real_seq, strlen(real_seq), &b, &err), 0);
+    assert_true(b.seq == 7 && b.interval_ms == 1000);
+    const char *huge = "{\"schema_version\":1,\"service\":\"s\",\"instance_id\":\"i\","
+                       "\"node\":\"n\",\"seq\":99999999999999999999,\"ts_ms\":5,"
+                       "\"interval_ms\":1000}";
+    assert_int_equal(cresc_sample_decode(huge, strlen(huge), &b, &err), CRESC_EPARSE);
+    assert_non_null(strstr(err.reason, "not JSON"));
+    const char *big_real = "{\"schema_version\":1,\"service\":\"s\",\"instance_id\":\"i\","
+                           "\"node\":\"n\",\"seq\":1e300,\"ts_ms\":5,\"interval_ms\":1000}";
+    assert_int_equal(cresc_sample_decode(big_real, strlen(big_real), &b, &err), CRESC_ETYPE);
+    assert_string_equal(err.field, "seq");
+
     /* Encoder refuses what a decoder would reject, and buffers too small. */
     make_sample(&a);
     assert_int_equal(cresc_sample_encode(&a, buf, 20, &len), CRESC_ETOOBIG);
