@@ -352,146 +352,192 @@ static const char *dir_word(enum cresc_direction d)
     return d == CRESC_DIR_UP ? "up" : "down";
 }
 
-int cresc_policy_evaluate(const struct cresc_eval_input *in, struct cresc_decision *out)
+/* State carried through the steps after the votes. */
+struct eval_ctx {
+    const struct cresc_eval_input *in;
+    const struct cresc_scaling_config *cfg;
+    struct cresc_decision *d;
+    int32_t cur;
+    const char *blocker;     /* the guard that stopped the change entirely, if any */
+    char blocker_detail[96]; /* " (120 s remaining)" */
+};
+
+/* min/max: the recommendation is the composite clamped to the range. */
+static int32_t clamp_range(struct eval_ctx *c, int32_t composite)
 {
-    if (!in || !out || !in->config || in->current_instances < 0) {
-        return CRESC_EINVAL;
-    }
-    const struct cresc_scaling_config *cfg = in->config;
-    if (cfg->min_instances < 0 || cfg->max_instances < cfg->min_instances ||
-        (in->history.n_recs > 0 && !in->history.recs) ||
-        (in->history.n_events > 0 && !in->history.events)) {
-        return CRESC_EINVAL;
-    }
-    struct cresc_decision *d = out;
-    memset(d, 0, sizeof(*d));
-    const int32_t cur = in->current_instances;
-    d->current_instances = cur;
-
-    int decider = -1;
-    int32_t composite = run_votes(in, d, &decider);
-    bool any_value = false;
-    for (size_t i = 0; i < d->n_votes; i++) {
-        any_value = any_value || d->votes[i].has_value;
-    }
-    if (!any_value) {
-        add_guard(d, CRESC_GUARD_MISSING_METRIC, cur, cur,
-                  d->n_votes ? "no policy metric available: the count stays"
-                             : "no enabled policy: the count stays");
-    }
-    /* The direction the policies asked for, before any guard. */
-    enum cresc_direction wanted = dir_of(cur, composite);
-    const char *policy = decider >= 0 ? d->votes[decider].policy : "";
-    copy_name(d->deciding_policy, sizeof(d->deciding_policy),
-              wanted != CRESC_DIR_NONE ? policy : "");
-
-    /* min/max. A count already outside the range is brought back to it directly (as the HPA
-     * does), without waiting for stabilization or rate limits. */
-    int32_t rec = composite;
-    if (rec > cfg->max_instances) {
-        add_guard(d, CRESC_GUARD_MAX, rec, cfg->max_instances, "max_instances %" PRId32,
+    const struct cresc_scaling_config *cfg = c->cfg;
+    if (composite > cfg->max_instances) {
+        add_guard(c->d, CRESC_GUARD_MAX, composite, cfg->max_instances, "max_instances %" PRId32,
                   cfg->max_instances);
-        rec = cfg->max_instances;
-    } else if (rec < cfg->min_instances) {
-        add_guard(d, CRESC_GUARD_MIN, rec, cfg->min_instances, "min_instances %" PRId32,
+        return cfg->max_instances;
+    }
+    if (composite < cfg->min_instances) {
+        add_guard(c->d, CRESC_GUARD_MIN, composite, cfg->min_instances, "min_instances %" PRId32,
                   cfg->min_instances);
-        rec = cfg->min_instances;
+        return cfg->min_instances;
     }
-    d->recommendation = rec;
-    bool out_of_range = cur > cfg->max_instances || cur < cfg->min_instances;
+    return composite;
+}
 
-    int32_t target = rec;
-    const char *blocker = NULL;
-    char blocker_detail[96] = "";
-    if (!out_of_range) {
-        int32_t up_rec, down_rec;
-        int32_t s = stabilize(in, rec, &up_rec, &down_rec);
-        if (s != rec) {
-            bool up = rec > cur;
-            add_guard(d, CRESC_GUARD_STABILIZATION, rec, s,
-                      up ? "lowest recommendation in the last %" PRId32 " s is %" PRId32
-                         : "highest recommendation in the last %" PRId32 " s is %" PRId32,
-                      up ? cfg->scale_up.stabilization_window_s
-                         : cfg->scale_down.stabilization_window_s,
-                      up ? up_rec : down_rec);
-            if (s == cur) {
-                blocker = "stabilization";
-                snprintf(blocker_detail, sizeof(blocker_detail),
-                         " (%s recommendation %" PRId32 " in the last %" PRId32 " s)",
-                         up ? "lowest" : "highest", up ? up_rec : down_rec,
-                         up ? cfg->scale_up.stabilization_window_s
-                            : cfg->scale_down.stabilization_window_s);
-            }
-        }
-        target = s;
-        if (target > cur) {
-            const struct cresc_behavior_dir *b = &cfg->scale_up;
-            int32_t bound = imax(rate_bound(b, &in->history, in->now_ms, cur, true), cur);
-            if (target > bound) {
-                bool dis = b->select_policy == CRESC_SELECT_DISABLED;
-                add_guard(d, dis ? CRESC_GUARD_DISABLED : CRESC_GUARD_RATE_LIMIT, target, bound,
-                          dis ? "scale_up.select_policy is disabled"
-                              : "scale-up rate limit allows at most %" PRId32 " now",
-                          bound);
-                target = bound;
-                if (target == cur) {
-                    blocker = dis ? "select_policy disabled" : "rate limit";
-                }
-            }
-        } else if (target < cur) {
-            const struct cresc_behavior_dir *b = &cfg->scale_down;
-            int32_t bound = imin(rate_bound(b, &in->history, in->now_ms, cur, false), cur);
-            if (target < bound) {
-                bool dis = b->select_policy == CRESC_SELECT_DISABLED;
-                add_guard(d, dis ? CRESC_GUARD_DISABLED : CRESC_GUARD_RATE_LIMIT, target, bound,
-                          dis ? "scale_down.select_policy is disabled"
-                              : "scale-down rate limit allows at least %" PRId32 " now",
-                          bound);
-                target = bound;
-                if (target == cur) {
-                    blocker = dis ? "select_policy disabled" : "rate limit";
-                }
-            }
-        }
+static int32_t apply_stabilization(struct eval_ctx *c, int32_t rec)
+{
+    int32_t up_rec, down_rec;
+    int32_t s = stabilize(c->in, rec, &up_rec, &down_rec);
+    if (s == rec) {
+        return s;
     }
-
-    enum cresc_direction move = dir_of(cur, target);
-    d->cooldown_remaining_ms = cooldown_remaining(in, move);
-    if (move != CRESC_DIR_NONE && in->paused) {
-        add_guard(d, CRESC_GUARD_PAUSE, target, cur, "automatic scaling is paused");
-        target = cur;
-        blocker = "pause";
-    } else if (move != CRESC_DIR_NONE && !out_of_range && d->cooldown_remaining_ms > 0) {
-        int64_t rem_s = (d->cooldown_remaining_ms + 999) / 1000;
-        add_guard(d, CRESC_GUARD_COOLDOWN, target, cur, "cooldown %" PRId64 " s remaining", rem_s);
-        snprintf(blocker_detail, sizeof(blocker_detail), " (%" PRId64 " s remaining)", rem_s);
-        target = cur;
-        blocker = "cooldown";
+    bool up = rec > c->cur;
+    int32_t window_s =
+        up ? c->cfg->scale_up.stabilization_window_s : c->cfg->scale_down.stabilization_window_s;
+    int32_t held = up ? up_rec : down_rec;
+    const char *which = up ? "lowest" : "highest";
+    add_guard(c->d, CRESC_GUARD_STABILIZATION, rec, s,
+              "%s recommendation in the last %" PRId32 " s is %" PRId32, which, window_s, held);
+    if (s == c->cur) {
+        c->blocker = "stabilization";
+        snprintf(c->blocker_detail, sizeof(c->blocker_detail),
+                 " (%s recommendation %" PRId32 " in the last %" PRId32 " s)", which, held,
+                 window_s);
     }
+    return s;
+}
 
-    d->target_instances = target;
-    d->scale = target != cur;
-    d->direction = dir_of(cur, target);
+static int32_t apply_rate_limit(struct eval_ctx *c, int32_t target)
+{
+    if (target == c->cur) {
+        return target;
+    }
+    bool up = target > c->cur;
+    const struct cresc_behavior_dir *b = up ? &c->cfg->scale_up : &c->cfg->scale_down;
+    int32_t bound = rate_bound(b, &c->in->history, c->in->now_ms, c->cur, up);
+    /* A bound past the current count in the wrong direction (the period's allowance is
+     * used up) means: wait, never move the other way. */
+    bound = up ? imax(bound, c->cur) : imin(bound, c->cur);
+    if (up ? target <= bound : target >= bound) {
+        return target;
+    }
+    bool dis = b->select_policy == CRESC_SELECT_DISABLED;
+    if (dis) {
+        add_guard(c->d, CRESC_GUARD_DISABLED, target, bound, "%s.select_policy is disabled",
+                  up ? "scale_up" : "scale_down");
+    } else {
+        add_guard(c->d, CRESC_GUARD_RATE_LIMIT, target, bound,
+                  "scale-%s rate limit allows %" PRId32 " now", up ? "up" : "down", bound);
+    }
+    if (bound == c->cur) {
+        c->blocker = dis ? "select_policy disabled" : "rate limit";
+    }
+    return bound;
+}
+
+/* Pause stops every automatic change; the cooldown stops metric-driven ones (a count outside
+ * [min, max] is corrected at once). */
+static int32_t apply_pause_cooldown(struct eval_ctx *c, int32_t target, bool out_of_range)
+{
+    enum cresc_direction move = dir_of(c->cur, target);
+    c->d->cooldown_remaining_ms = cooldown_remaining(c->in, move);
+    if (move == CRESC_DIR_NONE) {
+        return target;
+    }
+    if (c->in->paused) {
+        add_guard(c->d, CRESC_GUARD_PAUSE, target, c->cur, "automatic scaling is paused");
+        c->blocker = "pause";
+        c->blocker_detail[0] = '\0';
+        return c->cur;
+    }
+    if (!out_of_range && c->d->cooldown_remaining_ms > 0) {
+        int64_t rem_s = (c->d->cooldown_remaining_ms + 999) / 1000;
+        add_guard(c->d, CRESC_GUARD_COOLDOWN, target, c->cur, "cooldown %" PRId64 " s remaining",
+                  rem_s);
+        c->blocker = "cooldown";
+        snprintf(c->blocker_detail, sizeof(c->blocker_detail), " (%" PRId64 " s remaining)", rem_s);
+        return c->cur;
+    }
+    return target;
+}
+
+/* The reason in the platform's words (docs/policies.md, "Reasons"). */
+static void write_reason(struct eval_ctx *c, enum cresc_direction wanted, const char *policy,
+                         int32_t rec)
+{
+    struct cresc_decision *d = c->d;
     if (d->scale && wanted == d->direction && policy[0] != '\0') {
         snprintf(d->reason, sizeof(d->reason), "Scaling %s based on %s", dir_word(d->direction),
                  policy);
     } else if (d->scale) {
         /* Only min/max moved the count (the policies wanted nothing or the other way). */
-        copy_name(d->deciding_policy, sizeof(d->deciding_policy), "");
+        d->deciding_policy[0] = '\0';
+        bool up = d->direction == CRESC_DIR_UP;
         snprintf(d->reason, sizeof(d->reason), "Scaling %s to %s %" PRId32, dir_word(d->direction),
-                 d->direction == CRESC_DIR_UP ? "min_instances" : "max_instances", target);
+                 up ? "min_instances" : "max_instances", d->target_instances);
     } else if (wanted != CRESC_DIR_NONE && policy[0] != '\0') {
-        if (!blocker && rec == cur) {
-            blocker = rec == cfg->max_instances ? "max_instances" : "min_instances";
-            snprintf(blocker_detail, sizeof(blocker_detail), " (%" PRId32 ")", rec);
+        if (!c->blocker && rec == c->cur) {
+            c->blocker = rec == c->cfg->max_instances ? "max_instances" : "min_instances";
+            snprintf(c->blocker_detail, sizeof(c->blocker_detail), " (%" PRId32 ")", rec);
         }
         snprintf(d->reason, sizeof(d->reason), "Scaling %s based on %s blocked by %s%s",
-                 dir_word(wanted), policy, blocker ? blocker : "guards", blocker_detail);
-    } else if (blocker) {
-        snprintf(d->reason, sizeof(d->reason), "No scaling: blocked by %s%s", blocker,
-                 blocker_detail);
+                 dir_word(wanted), policy, c->blocker ? c->blocker : "guards", c->blocker_detail);
+    } else if (c->blocker) {
+        snprintf(d->reason, sizeof(d->reason), "No scaling: blocked by %s%s", c->blocker,
+                 c->blocker_detail);
     } else {
         snprintf(d->reason, sizeof(d->reason), "No scaling needed");
     }
+}
+
+static bool input_valid(const struct cresc_eval_input *in, const struct cresc_decision *out)
+{
+    if (!in || !out || !in->config || in->current_instances < 0) {
+        return false;
+    }
+    const struct cresc_scaling_config *cfg = in->config;
+    return cfg->min_instances >= 0 && cfg->max_instances >= cfg->min_instances &&
+           (in->history.n_recs == 0 || in->history.recs) &&
+           (in->history.n_events == 0 || in->history.events);
+}
+
+int cresc_policy_evaluate(const struct cresc_eval_input *in, struct cresc_decision *out)
+{
+    if (!input_valid(in, out)) {
+        return CRESC_EINVAL;
+    }
+    memset(out, 0, sizeof(*out));
+    struct eval_ctx c = {.in = in, .cfg = in->config, .d = out, .cur = in->current_instances};
+    out->current_instances = c.cur;
+
+    int decider = -1;
+    int32_t composite = run_votes(in, out, &decider);
+    bool any_value = false;
+    for (size_t i = 0; i < out->n_votes; i++) {
+        any_value = any_value || out->votes[i].has_value;
+    }
+    if (!any_value) {
+        add_guard(out, CRESC_GUARD_MISSING_METRIC, c.cur, c.cur,
+                  out->n_votes ? "no policy metric available: the count stays"
+                               : "no enabled policy: the count stays");
+    }
+    /* The direction the policies asked for, before any guard. */
+    enum cresc_direction wanted = dir_of(c.cur, composite);
+    const char *policy = decider >= 0 ? out->votes[decider].policy : "";
+    if (wanted != CRESC_DIR_NONE) {
+        copy_name(out->deciding_policy, sizeof(out->deciding_policy), policy);
+    }
+
+    int32_t rec = clamp_range(&c, composite);
+    out->recommendation = rec;
+    /* A count already outside [min, max] is brought back to it directly (as the HPA does),
+     * without waiting for stabilization or rate limits. */
+    bool out_of_range = c.cur > c.cfg->max_instances || c.cur < c.cfg->min_instances;
+    int32_t target = rec;
+    if (!out_of_range) {
+        target = apply_stabilization(&c, target);
+        target = apply_rate_limit(&c, target);
+    }
+    target = apply_pause_cooldown(&c, target, out_of_range);
+
+    out->target_instances = target;
+    out->scale = target != c.cur;
+    out->direction = dir_of(c.cur, target);
+    write_reason(&c, wanted, policy, rec);
     return 0;
 }
