@@ -118,7 +118,8 @@ void cresc_route_allow_text(unsigned methods, char *buf, size_t cap)
         }
         int n = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", order[i].name);
         if (n < 0 || (size_t)n >= cap - used) {
-            return; /* cut: still NUL-terminated */
+            buf[used] = '\0'; /* keep whole method names only */
+            return;
         }
         used += (size_t)n;
     }
