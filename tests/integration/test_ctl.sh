@@ -7,6 +7,7 @@
 set -uo pipefail
 : "${CRESC_BUILD:?}" "${CRESC_SOURCE:?}"
 SYS_NAME=ctl
+SYS_WRITE_TIMEOUT=5s
 . "$CRESC_SOURCE/tests/integration/fixtures/system.sh"
 
 ctl=$CRESC_BUILD/api/crescendoctl
@@ -160,6 +161,10 @@ run 0 -o json status
 run 1 --token "$API_TOKEN_VALUE" scale 20000
 has "$err" "HTTP 400"
 has "$err" "target_instances"
+# Outside [min, max]: refused (by the coordinator in the real system), the field named.
+run 1 --token "$API_TOKEN_VALUE" scale 15
+has "$err" "HTTP 4"
+has "$err" "target_instances"
 run 1 --token "wrong-$API_TOKEN_VALUE" scale 4
 has "$err" "HTTP 401"
 
@@ -168,5 +173,15 @@ run 1 --service no-such-service status
 has "$err" "HTTP 404"
 run 1 --service no-such-service -o json status
 json_ok
+
+# No coordinator: the API's wait runs out and it answers 202 with the request id; exit 0.
+if [ "${CRESC_STANDIN:-0}" != 1 ]; then
+    sys_stop_coordinator
+    run 0 --token "$API_TOKEN_VALUE" --timeout 30 priorities set match-late 5 10
+    has "$out" "accepted, not applied yet: request "
+    run 0 -o json --token "$API_TOKEN_VALUE" --timeout 30 scale 4
+    json_ok
+    [ -n "$(py 'd["request_id"]')" ] || fail "202 body without request_id"
+fi
 
 echo "PASS: crescendoctl, $n_checks invocations$([ "${CRESC_STANDIN:-0}" = 1 ] && echo ' (against the STAND-IN, not crescendo-api)')"
