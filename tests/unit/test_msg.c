@@ -580,6 +580,59 @@ static void test_common_rejects(void **state)
     }
 }
 
+/* Random corruption of valid messages (byte flips, truncation, splices): every decode
+ * returns a code and never crashes or leaks (run under ASan/valgrind in CI). */
+static void test_corruption_never_crashes(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15u; /* xorshift: deterministic, no libc rand state */
+    static const char junk[] = "{}[]\",:0123456789.eE+-truefalsenull\\u00ff ";
+    for (int k = 0; k < CRESC_MSG_KIND_COUNT; k++) {
+        json_t *j = encode_kind((enum cresc_msg_kind)k);
+        char *text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        assert_non_null(text);
+        size_t n = strlen(text);
+        char *buf = malloc(n + 1);
+        assert_non_null(buf);
+        int accepted = 0;
+        int rounds = k == CRESC_MSG_STATE ? 300 : 3000;
+        for (int r = 0; r < rounds; r++) {
+            memcpy(buf, text, n + 1);
+            size_t len = n;
+            int edits = 1 + (int)(x % 4);
+            for (int e = 0; e < edits; e++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                size_t at = (size_t)(x % len);
+                switch ((x >> 32) % 3) {
+                case 0:
+                    buf[at] = junk[(x >> 40) % (sizeof(junk) - 1)];
+                    break;
+                case 1:
+                    len = at + 1; /* truncate */
+                    break;
+                default:
+                    buf[at] = (char)(x >> 48); /* any byte, including NUL and non-UTF-8 */
+                    break;
+                }
+            }
+            struct cresc_msg_error err;
+            int rc = decode_kind((enum cresc_msg_kind)k, buf, len, &err);
+            assert_true(rc <= 0);
+            if (rc == 0) {
+                accepted++;
+            } else {
+                assert_true(err.reason[0] != '\0');
+            }
+        }
+        (void)accepted;
+        free(buf);
+        free(text);
+    }
+}
+
 /* ---- round trips ---------------------------------------------------------------------- */
 
 static void test_sample_round_trip(void **state)
@@ -1246,11 +1299,17 @@ int main(int argc, char **argv)
         return dump_examples(argv[2]);
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sample_round_trip),      cmocka_unit_test(test_control_round_trip),
-        cmocka_unit_test(test_command_round_trip),     cmocka_unit_test(test_decision_round_trip),
-        cmocka_unit_test(test_state_round_trip),       cmocka_unit_test(test_state_limits),
-        cmocka_unit_test(test_rejects_name_the_field), cmocka_unit_test(test_common_rejects),
-        cmocka_unit_test(test_reject_accounting),      cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_sample_round_trip),
+        cmocka_unit_test(test_control_round_trip),
+        cmocka_unit_test(test_command_round_trip),
+        cmocka_unit_test(test_decision_round_trip),
+        cmocka_unit_test(test_state_round_trip),
+        cmocka_unit_test(test_state_limits),
+        cmocka_unit_test(test_rejects_name_the_field),
+        cmocka_unit_test(test_common_rejects),
+        cmocka_unit_test(test_reject_accounting),
+        cmocka_unit_test(test_corruption_never_crashes),
+        cmocka_unit_test(test_ids),
         cmocka_unit_test(test_schemas_match_codecs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
