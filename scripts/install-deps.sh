@@ -20,6 +20,7 @@ PACKAGES=(
     curl procps                                         # integration tests (HTTP, process checks)
     chromium                                            # dashboard browser test (headless)
     prometheus-node-exporter                            # agent footprint benchmark (tests/bench/bench_agent.sh)
+    wrk nginx-light                                     # API benchmark (tests/bench/bench_api.sh)
 )
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
