@@ -3,7 +3,7 @@
 # a simulated agent on the runner's Kafka broker, fixtures/system.sh), GET / opened in headless
 # Chromium (Debian's `chromium`). Checks that the page shows the live data (values, charts,
 # timeline, priorities: fixtures/dom_check.py), that a config change made through the API
-# appears on the page, and saves a 1280x900 screenshot (to $DASHBOARD_SCREENSHOT, default /tmp/crescendo-dashboard.png).
+# appears on the page, that closed reads (401) are reported on the page, and saves a 1280x900 screenshot (to $DASHBOARD_SCREENSHOT, default /tmp/crescendo-dashboard.png).
 set -uo pipefail
 : "${CRESC_BUILD:?}" "${CRESC_SOURCE:?}"
 SYS_NAME=dash
@@ -74,7 +74,28 @@ expect "$sys_tmp/expect2.json"
 python3 "$fx/dom_check.py" "$sys_tmp/dom2.html" "$sys_tmp/expect2.json" || fail "the page did not follow the config change"
 grep -q 'data-testid="metric-cpu-threshold"[^>]*>55.5 %' "$sys_tmp/dom2.html" || fail "cpu threshold 55.5 not shown"
 
-# 3. Screenshot, checked to be a real 1280x900 PNG with content.
+# 3. Reads closed (API_AUTH_READS=true) on a second API over the same topics: the page loads,
+#    its reads get 401 and it says so instead of showing stale or empty charts as if live.
+if [ "${CRESC_STANDIN:-0}" != 1 ]; then
+    port2=$(free_port)
+    API_PORT=$port2 API_BIND=127.0.0.1 API_TOKEN=$API_TOKEN_VALUE API_AUTH_READS=true \
+        "$CRESC_BUILD/api/crescendo-api" >"$sys_tmp/api-auth.log" 2>&1 &
+    sys_pids+=($!)
+    wait_http "http://127.0.0.1:$port2/readyz" 60 || fail "the second crescendo-api did not become ready"
+    chrome --virtual-time-budget=4000 --dump-dom "http://127.0.0.1:$port2/" >"$sys_tmp/dom3.html" ||
+        fail "chromium --dump-dom failed"
+    python3 - "$sys_tmp/dom3.html" <<'EOF' || fail "with reads closed, the page does not ask for a token"
+import re, sys
+dom = open(sys.argv[1]).read()
+alert = re.search(r'data-testid="alert"[^>]*>([^<]*)<', dom)
+conn = re.search(r'data-testid="conn-status"[^>]*>([^<]*)<', dom)
+assert alert and "HTTP 401" in alert.group(1) and "enter an API token" in alert.group(1), alert and alert.group(1)
+assert conn and conn.group(1) == "offline", conn and conn.group(1)
+assert 'data-testid="instances-current" id="c-inst">–<' in dom, "instances shown without access"
+EOF
+fi
+
+# 4. Screenshot, checked to be a real 1280x900 PNG with content.
 chrome --virtual-time-budget=8000 --window-size=1280,900 --hide-scrollbars \
     --screenshot="$sys_tmp/dashboard.png" "$API_URL/" >/dev/null || fail "chromium --screenshot failed"
 python3 - "$sys_tmp/dashboard.png" <<'EOF' || fail "the screenshot is not a 1280x900 PNG with content"
