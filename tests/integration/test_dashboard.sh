@@ -3,7 +3,8 @@
 # a simulated agent on the runner's Kafka broker, fixtures/system.sh), GET / opened in headless
 # Chromium (Debian's `chromium`). Checks that the page shows the live data (values, charts,
 # timeline, priorities: fixtures/dom_check.py), that a config change made through the API
-# appears on the page, that closed reads (401) are reported on the page, and saves a 1280x900 screenshot (to $DASHBOARD_SCREENSHOT, default /tmp/crescendo-dashboard.png).
+# appears on the page, that closed reads (401) are reported on the page, and saves a 1280x900
+# screenshot (to $DASHBOARD_SCREENSHOT, default /tmp/crescendo-dashboard.png).
 set -uo pipefail
 : "${CRESC_BUILD:?}" "${CRESC_SOURCE:?}"
 SYS_NAME=dash
