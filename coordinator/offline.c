@@ -18,7 +18,7 @@
 #include "cresc/policy.h"
 #include "cresc/window.h"
 
-#define EVAL_INPUT_MAX_BYTES (1024 * 1024)
+#define EVAL_INPUT_MAX_BYTES ((size_t)1024 * 1024)
 #define PROG                 "crescendo-coordinator"
 
 /* ---- small JSON readers that name the field on failure -------------------------------- */
@@ -57,9 +57,48 @@ static int get_int(const json_t *obj, const char *key, const char *path, bool re
     return 0;
 }
 
+/* Reads array `key` of history: each element an object of integer fields `names` (the first
+ * is at_ms, the others instance counts 0..10000) into rows of vals. */
+static int read_rows(const json_t *h, const char *key, const char *const *names, size_t n_names,
+                     int64_t (*vals)[3], size_t *n_rows, struct field_err *e)
+{
+    char p[128];
+    *n_rows = 0;
+    const json_t *a = json_object_get(h, key);
+    if (!a || json_is_null(a)) {
+        return 0;
+    }
+    snprintf(p, sizeof(p), "history.%s", key);
+    if (!json_is_array(a)) {
+        return ferr(e, p, "must be an array");
+    }
+    if (json_array_size(a) > CRESC_HISTORY_MAX) {
+        return ferr(e, p, "more entries than the limit (512)");
+    }
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const json_t *o = json_array_get(a, i);
+        if (!json_is_object(o)) {
+            snprintf(p, sizeof(p), "history.%s[%zu]", key, i);
+            return ferr(e, p, "must be an object");
+        }
+        for (size_t f = 0; f < n_names; f++) {
+            snprintf(p, sizeof(p), "history.%s[%zu].%s", key, i, names[f]);
+            int64_t lo = f == 0 ? INT64_MIN / 2 : 0, hi = f == 0 ? INT64_MAX / 2 : 10000;
+            if (get_int(o, names[f], p, true, lo, hi, &vals[i][f], e) < 0) {
+                return CRESC_EINVAL;
+            }
+        }
+        (*n_rows)++;
+    }
+    return 0;
+}
+
 static int read_history(const json_t *h, struct cresc_recommendation *recs, size_t *n_recs,
                         struct cresc_scale_event *evs, size_t *n_evs, struct field_err *e)
 {
+    static const char *const rec_names[] = {"at_ms", "instances"};
+    static const char *const ev_names[] = {"at_ms", "from", "to"};
+    static int64_t rows[CRESC_HISTORY_MAX][3];
     *n_recs = 0;
     *n_evs = 0;
     if (!h || json_is_null(h)) {
@@ -68,64 +107,21 @@ static int read_history(const json_t *h, struct cresc_recommendation *recs, size
     if (!json_is_object(h)) {
         return ferr(e, "history", "must be an object");
     }
-    const json_t *r = json_object_get(h, "recommendations");
-    if (r && !json_is_null(r)) {
-        if (!json_is_array(r)) {
-            return ferr(e, "history.recommendations", "must be an array");
-        }
-        if (json_array_size(r) > CRESC_HISTORY_MAX) {
-            return ferr(e, "history.recommendations", "more entries than the limit (512)");
-        }
-        for (size_t i = 0; i < json_array_size(r); i++) {
-            const json_t *o = json_array_get(r, i);
-            char p[128];
-            int64_t at = 0, n = 0;
-            snprintf(p, sizeof(p), "history.recommendations[%zu]", i);
-            if (!json_is_object(o)) {
-                return ferr(e, p, "must be an object");
-            }
-            snprintf(p, sizeof(p), "history.recommendations[%zu].at_ms", i);
-            if (get_int(o, "at_ms", p, true, INT64_MIN / 2, INT64_MAX / 2, &at, e) < 0) {
-                return CRESC_EINVAL;
-            }
-            snprintf(p, sizeof(p), "history.recommendations[%zu].instances", i);
-            if (get_int(o, "instances", p, true, 0, 10000, &n, e) < 0) {
-                return CRESC_EINVAL;
-            }
-            recs[(*n_recs)++] = (struct cresc_recommendation){at, (int32_t)n};
-        }
+    size_t n = 0;
+    if (read_rows(h, "recommendations", rec_names, 2, rows, &n, e) < 0) {
+        return CRESC_EINVAL;
     }
-    const json_t *s = json_object_get(h, "scale_events");
-    if (s && !json_is_null(s)) {
-        if (!json_is_array(s)) {
-            return ferr(e, "history.scale_events", "must be an array");
-        }
-        if (json_array_size(s) > CRESC_HISTORY_MAX) {
-            return ferr(e, "history.scale_events", "more entries than the limit (512)");
-        }
-        for (size_t i = 0; i < json_array_size(s); i++) {
-            const json_t *o = json_array_get(s, i);
-            char p[128];
-            int64_t at = 0, from = 0, to = 0;
-            snprintf(p, sizeof(p), "history.scale_events[%zu]", i);
-            if (!json_is_object(o)) {
-                return ferr(e, p, "must be an object");
-            }
-            snprintf(p, sizeof(p), "history.scale_events[%zu].at_ms", i);
-            if (get_int(o, "at_ms", p, true, INT64_MIN / 2, INT64_MAX / 2, &at, e) < 0) {
-                return CRESC_EINVAL;
-            }
-            snprintf(p, sizeof(p), "history.scale_events[%zu].from", i);
-            if (get_int(o, "from", p, true, 0, 10000, &from, e) < 0) {
-                return CRESC_EINVAL;
-            }
-            snprintf(p, sizeof(p), "history.scale_events[%zu].to", i);
-            if (get_int(o, "to", p, true, 0, 10000, &to, e) < 0) {
-                return CRESC_EINVAL;
-            }
-            evs[(*n_evs)++] = (struct cresc_scale_event){at, (int32_t)from, (int32_t)to};
-        }
+    for (size_t i = 0; i < n; i++) {
+        recs[i] = (struct cresc_recommendation){rows[i][0], (int32_t)rows[i][1]};
     }
+    *n_recs = n;
+    if (read_rows(h, "scale_events", ev_names, 3, rows, &n, e) < 0) {
+        return CRESC_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        evs[i] = (struct cresc_scale_event){rows[i][0], (int32_t)rows[i][1], (int32_t)rows[i][2]};
+    }
+    *n_evs = n;
     return 0;
 }
 
@@ -157,7 +153,7 @@ static int read_config(const json_t *c, const char *prefix, struct cresc_scaling
 
 static int read_all(FILE *in, char **buf, size_t *len)
 {
-    size_t cap = 64 * 1024, n = 0;
+    size_t cap = (size_t)64 * 1024, n = 0;
     char *b = malloc(cap);
     if (!b) {
         return CRESC_ENOMEM;
@@ -191,28 +187,98 @@ static int read_all(FILE *in, char **buf, size_t *len)
     return 0;
 }
 
+/* Everything `evaluate` reads; large, so static storage in the caller. */
+struct eval_parsed {
+    struct cresc_scaling_config cfg;
+    struct cresc_recommendation recs[CRESC_HISTORY_MAX];
+    struct cresc_scale_event evs[CRESC_HISTORY_MAX];
+    struct cresc_eval_input in;
+};
+
+static int parse_metrics(const json_t *mj, struct cresc_metrics *m, struct field_err *fe)
+{
+    memset(m, 0, sizeof(*m));
+    if (!mj || json_is_null(mj)) {
+        return 0;
+    }
+    char field[96] = "", msg[CRESC_REASON_MAX] = "";
+    if (cresc_metrics_from_json(mj, m, field, sizeof(field), msg, sizeof(msg)) < 0) {
+        char p[128] = "metrics";
+        if (field[0]) {
+            snprintf(p, sizeof(p), "metrics.%s", field);
+        }
+        return ferr(fe, p, msg);
+    }
+    return 0;
+}
+
+static int parse_eval_input(const json_t *root, struct eval_parsed *ep, struct field_err *fe)
+{
+    int64_t now_ms = 0, current = 0;
+    size_t n_recs = 0, n_evs = 0;
+    struct cresc_metrics m;
+    const json_t *pj = json_object_get(root, "paused");
+    if (get_int(root, "now_ms", "now_ms", false, INT64_MIN / 2, INT64_MAX / 2, &now_ms, fe) < 0 ||
+        get_int(root, "current_instances", "current_instances", true, 0, 10000, &current, fe) < 0 ||
+        read_config(json_object_get(root, "config"), "config", &ep->cfg, fe) < 0 ||
+        read_history(json_object_get(root, "history"), ep->recs, &n_recs, ep->evs, &n_evs, fe) <
+            0 ||
+        parse_metrics(json_object_get(root, "metrics"), &m, fe) < 0) {
+        return CRESC_EINVAL;
+    }
+    if (pj && !json_is_boolean(pj)) {
+        return ferr(fe, "paused", "must be true or false");
+    }
+    ep->in = (struct cresc_eval_input){
+        .now_ms = now_ms,
+        .current_instances = (int32_t)current,
+        .config = &ep->cfg,
+        .metrics = m,
+        .history = {n_recs, ep->recs, n_evs, ep->evs},
+        .paused = pj && json_is_true(pj),
+    };
+    return 0;
+}
+
+/* The decision plus the metrics it used, pretty-printed. Returns the exit status. */
+static int print_decision(const struct cresc_decision *d, const struct cresc_metrics *m, FILE *out,
+                          FILE *err)
+{
+    int status = 1;
+    json_t *dj = cresc_decision_to_json(d);
+    if (!dj || json_object_set_new(dj, "metrics", cresc_metrics_to_json(m)) < 0) {
+        fprintf(err, PROG " evaluate: out of memory\n");
+        goto out;
+    }
+    if (json_dumpf(dj, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0 &&
+        fputc('\n', out) != EOF && fflush(out) == 0) {
+        status = 0;
+    }
+out:
+    json_decref(dj);
+    return status;
+}
+
 int cresc_offline_evaluate(FILE *in, FILE *out, FILE *err)
 {
+    static struct eval_parsed ep;
     int status = 2;
     char *buf = NULL;
     size_t len = 0;
-    json_t *root = NULL, *dj = NULL;
+    json_t *root = NULL;
     struct field_err fe = {"", ""};
-    struct cresc_scaling_config cfg;
-    static struct cresc_recommendation recs[CRESC_HISTORY_MAX];
-    static struct cresc_scale_event evs[CRESC_HISTORY_MAX];
+    json_error_t jerr;
 
     int rc = read_all(in, &buf, &len);
-    if (rc == CRESC_ETOOBIG) {
-        fprintf(err, PROG " evaluate: input larger than %d bytes\n", EVAL_INPUT_MAX_BYTES);
-        goto out;
-    }
     if (rc < 0) {
-        fprintf(err, PROG " evaluate: cannot read stdin: %s\n", cresc_strerror(rc));
-        status = 1;
+        if (rc == CRESC_ETOOBIG) {
+            fprintf(err, PROG " evaluate: input larger than %zu bytes\n", EVAL_INPUT_MAX_BYTES);
+        } else {
+            fprintf(err, PROG " evaluate: cannot read stdin: %s\n", cresc_strerror(rc));
+            status = 1;
+        }
         goto out;
     }
-    json_error_t jerr;
     root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         fprintf(err, PROG " evaluate: invalid JSON at line %d column %d: %s\n", jerr.line,
@@ -223,67 +289,18 @@ int cresc_offline_evaluate(FILE *in, FILE *out, FILE *err)
         fprintf(err, PROG " evaluate: the input must be a JSON object\n");
         goto out;
     }
-    int64_t now_ms = 0, current = 0;
-    bool paused = false;
-    struct cresc_metrics m;
-    memset(&m, 0, sizeof(m));
-    size_t n_recs = 0, n_evs = 0;
-    const json_t *pj = json_object_get(root, "paused");
-    if (get_int(root, "now_ms", "now_ms", false, INT64_MIN / 2, INT64_MAX / 2, &now_ms, &fe) < 0 ||
-        get_int(root, "current_instances", "current_instances", true, 0, 10000, &current, &fe) <
-            0 ||
-        read_config(json_object_get(root, "config"), "config", &cfg, &fe) < 0 ||
-        read_history(json_object_get(root, "history"), recs, &n_recs, evs, &n_evs, &fe) < 0) {
-        goto bad;
+    if (parse_eval_input(root, &ep, &fe) < 0) {
+        fprintf(err, PROG " evaluate: bad input: %s: %s\n", fe.field, fe.msg);
+        goto out;
     }
-    if (pj && !json_is_boolean(pj)) {
-        ferr(&fe, "paused", "must be true or false");
-        goto bad;
-    }
-    paused = pj && json_is_true(pj);
-    const json_t *mj = json_object_get(root, "metrics");
-    if (mj && !json_is_null(mj)) {
-        char field[96] = "", msg[CRESC_REASON_MAX] = "";
-        if (cresc_metrics_from_json(mj, &m, field, sizeof(field), msg, sizeof(msg)) < 0) {
-            char p[128] = "metrics";
-            if (field[0]) {
-                snprintf(p, sizeof(p), "metrics.%s", field);
-            }
-            ferr(&fe, p, msg);
-            goto bad;
-        }
-    }
-    struct cresc_eval_input ein = {
-        .now_ms = now_ms,
-        .current_instances = (int32_t)current,
-        .config = &cfg,
-        .metrics = m,
-        .history = {n_recs, recs, n_evs, evs},
-        .paused = paused,
-    };
     struct cresc_decision d;
-    rc = cresc_policy_evaluate(&ein, &d);
+    rc = cresc_policy_evaluate(&ep.in, &d);
     if (rc < 0) {
         fprintf(err, PROG " evaluate: %s\n", cresc_strerror(rc));
         goto out;
     }
-    dj = cresc_decision_to_json(&d);
-    if (!dj || json_object_set_new(dj, "metrics", cresc_metrics_to_json(&m)) < 0) {
-        fprintf(err, PROG " evaluate: out of memory\n");
-        status = 1;
-        goto out;
-    }
-    if (json_dumpf(dj, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) < 0 ||
-        fputc('\n', out) == EOF || fflush(out) != 0) {
-        status = 1;
-        goto out;
-    }
-    status = 0;
-    goto out;
-bad:
-    fprintf(err, PROG " evaluate: bad input: %s: %s\n", fe.field, fe.msg);
+    status = print_decision(&d, &ep.in.metrics, out, err);
 out:
-    json_decref(dj);
     json_decref(root);
     free(buf);
     return status;
@@ -370,6 +387,58 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
     return 0;
 }
 
+struct num_opt {
+    const char *name;
+    size_t off;
+    int64_t lo, hi;
+};
+
+static const struct num_opt num_opts[] = {
+    {"--tick-ms", offsetof(struct replay_opts, tick_ms), 1, 86400000},
+    {"--window-ms", offsetof(struct replay_opts, window_ms), 0, 86400000},
+    {"--ttl-ms", offsetof(struct replay_opts, ttl_ms), 1, 864000000},
+    {"--max-gap-ms", offsetof(struct replay_opts, max_gap_ms), 1, 31536000000},
+    {"--flap-window-s", offsetof(struct replay_opts, flap_window_s), 0, 86400},
+    {"--initial-instances", offsetof(struct replay_opts, initial), 0, 10000},
+};
+
+static bool opt_is(const char *a, size_t nlen, const char *name)
+{
+    return nlen == strlen(name) && strncmp(a, name, nlen) == 0;
+}
+
+/* One option that takes a value (`a` is "--name" or "--name=..."; its name is nlen long).
+ * Returns 0, or 2 after printing the usage error. */
+static int set_option(struct replay_opts *o, const char *a, size_t nlen, const char *val, FILE *err)
+{
+    if (!val) {
+        fprintf(err, PROG " replay: %.*s needs a value\n", (int)nlen, a);
+        return 2;
+    }
+    if (opt_is(a, nlen, "--config")) {
+        o->config_path = val;
+        return 0;
+    }
+    if (opt_is(a, nlen, "--service")) {
+        o->service = val;
+        return 0;
+    }
+    for (size_t k = 0; k < sizeof(num_opts) / sizeof(num_opts[0]); k++) {
+        const struct num_opt *n = &num_opts[k];
+        if (opt_is(a, nlen, n->name)) {
+            int64_t *dst = (int64_t *)(void *)((char *)o + n->off);
+            if (parse_i64(val, n->lo, n->hi, dst) == 0) {
+                return 0;
+            }
+            fprintf(err, PROG " replay: %s needs an integer in [%" PRId64 ", %" PRId64 "]\n",
+                    n->name, n->lo, n->hi);
+            return 2;
+        }
+    }
+    fprintf(err, PROG " replay: unknown option '%s' (see --help)\n", a);
+    return 2;
+}
+
 /* Returns 0, 1 for --help (already printed), or 2 on a usage error (printed). */
 static int parse_replay_args(int argc, char **argv, struct replay_opts *o, FILE *out, FILE *err)
 {
@@ -379,30 +448,14 @@ static int parse_replay_args(int argc, char **argv, struct replay_opts *o, FILE 
                               .max_gap_ms = 86400000,
                               .flap_window_s = 600,
                               .initial = -1};
-    static const struct {
-        const char *name;
-        size_t off;
-        int64_t lo, hi;
-    } nums[] = {
-        {"--tick-ms", offsetof(struct replay_opts, tick_ms), 1, 86400000},
-        {"--window-ms", offsetof(struct replay_opts, window_ms), 0, 86400000},
-        {"--ttl-ms", offsetof(struct replay_opts, ttl_ms), 1, 864000000},
-        {"--max-gap-ms", offsetof(struct replay_opts, max_gap_ms), 1, 31536000000},
-        {"--flap-window-s", offsetof(struct replay_opts, flap_window_s), 0, 86400},
-        {"--initial-instances", offsetof(struct replay_opts, initial), 0, 10000},
-    };
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(REPLAY_USAGE, out);
             return 1;
         }
-        if (strcmp(a, "--paused") == 0) {
-            o->paused = true;
-            continue;
-        }
-        if (strcmp(a, "--summary-only") == 0) {
-            o->summary_only = true;
+        if (strcmp(a, "--paused") == 0 || strcmp(a, "--summary-only") == 0) {
+            *(a[2] == 'p' ? &o->paused : &o->summary_only) = true;
             continue;
         }
         if (a[0] != '-' || strcmp(a, "-") == 0) {
@@ -417,40 +470,10 @@ static int parse_replay_args(int argc, char **argv, struct replay_opts *o, FILE 
         const char *eq = strchr(a, '=');
         size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
-        bool used_next = !eq;
-        bool known = false;
-        if (nlen == strlen("--config") && strncmp(a, "--config", nlen) == 0) {
-            o->config_path = val;
-            known = true;
-        } else if (nlen == strlen("--service") && strncmp(a, "--service", nlen) == 0) {
-            o->service = val;
-            known = true;
-        } else {
-            for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++) {
-                if (nlen == strlen(nums[k].name) && strncmp(a, nums[k].name, nlen) == 0) {
-                    known = true;
-                    int64_t *dst = (int64_t *)(void *)((char *)o + nums[k].off);
-                    if (parse_i64(val, nums[k].lo, nums[k].hi, dst) < 0) {
-                        fprintf(err,
-                                PROG " replay: %.*s needs an integer in [%" PRId64 ", %" PRId64
-                                     "]\n",
-                                (int)nlen, a, nums[k].lo, nums[k].hi);
-                        return 2;
-                    }
-                }
-            }
-        }
-        if (!known) {
-            fprintf(err, PROG " replay: unknown option '%s' (see --help)\n", a);
+        if (set_option(o, a, nlen, val, err) != 0) {
             return 2;
         }
-        if (!val) {
-            fprintf(err, PROG " replay: %s needs a value\n", a);
-            return 2;
-        }
-        if (used_next) {
-            i++;
-        }
+        i += eq ? 0 : 1;
     }
     if (!o->trace_path) {
         fprintf(err, PROG " replay: no trace file given (see --help)\n");
@@ -794,24 +817,13 @@ static int replay_line(struct replay *r, const char *line, size_t len, FILE *out
     return 0;
 }
 
-int cresc_offline_replay(int argc, char **argv, FILE *out, FILE *err)
+/* Config, starting count, the per-policy "time above" slots and the window. Returns 0 or an
+ * exit status (printed). */
+static int replay_setup(struct replay *r, FILE *err)
 {
-    struct replay *r = calloc(1, sizeof(*r));
-    FILE *in = NULL;
-    char *line = NULL;
-    int status = 2;
-    if (!r) {
-        fprintf(err, PROG " replay: out of memory\n");
-        return 1;
-    }
-    int pr = parse_replay_args(argc, argv, &r->o, out, err);
-    if (pr != 0) {
-        status = pr == 1 ? 0 : 2;
-        goto out;
-    }
     cresc_scaling_config_defaults(&r->cfg);
     if (r->o.config_path && load_config_file(r->o.config_path, &r->cfg, err) != 0) {
-        goto out;
+        return 2;
     }
     r->current = r->o.initial >= 0 ? (int32_t)r->o.initial : r->cfg.min_instances;
     r->min_seen = r->max_seen = r->current;
@@ -833,24 +845,24 @@ int cresc_offline_replay(int argc, char **argv, FILE *out, FILE *err)
                                    .max_values_per_instance = 64};
     if (cresc_window_new(&wo, &r->win) < 0) {
         fprintf(err, PROG " replay: out of memory\n");
-        status = 1;
-        goto out;
+        return 1;
     }
-    in = strcmp(r->o.trace_path, "-") == 0 ? stdin : fopen(r->o.trace_path, "r");
-    if (!in) {
-        fprintf(err, PROG " replay: cannot open %s: %s\n", r->o.trace_path, strerror(errno));
-        status = 1;
-        goto out;
-    }
-    /* Lines are read into a fixed buffer: one longer than a sample may be is skipped whole. */
+    return 0;
+}
+
+/* Every line of the trace. Lines are read into a fixed buffer: one longer than a sample may
+ * be is skipped whole. Returns 0 or an exit status (printed). */
+static int replay_stream(struct replay *r, FILE *in, FILE *out, FILE *err)
+{
     size_t cap = CRESC_SAMPLE_MAX_BYTES + 2;
-    line = malloc(cap);
+    char *line = malloc(cap);
     if (!line) {
-        status = 1;
-        goto out;
+        fprintf(err, PROG " replay: out of memory\n");
+        return 1;
     }
+    int status = 0;
     bool skipping = false;
-    while (fgets(line, (int)cap, in)) {
+    while (status == 0 && fgets(line, (int)cap, in)) {
         size_t len = strlen(line);
         bool complete = len > 0 && line[len - 1] == '\n';
         if (skipping) {
@@ -868,42 +880,70 @@ int cresc_offline_replay(int argc, char **argv, FILE *out, FILE *err)
             fprintf(err, PROG " replay: stopped at line %" PRIu64 ": %s\n", r->lines,
                     cresc_strerror(rc));
             status = 1;
-            goto out;
         }
     }
-    if (ferror(in)) {
+    if (status == 0 && ferror(in)) {
         fprintf(err, PROG " replay: read error on %s\n", r->o.trace_path);
         status = 1;
-        goto out;
     }
-    /* A last evaluation at the next tick boundary sees the trace's final samples. */
+    free(line);
+    return status;
+}
+
+/* A last evaluation at the next tick boundary sees the trace's final samples; then the
+ * summary line. */
+static int replay_finish(struct replay *r, FILE *out, FILE *err)
+{
     if (r->have_clock) {
         if (evaluate_tick(r, r->next_tick, out, err) < 0) {
-            status = 1;
-            goto out;
+            return 1;
         }
         r->clock_ms = r->next_tick;
     }
     json_t *sj = summary_json(r);
-    if (!sj || json_dumpf(sj, out, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 ||
-        fputc('\n', out) == EOF || fflush(out) != 0) {
-        json_decref(sj);
+    int status = 1;
+    if (sj && json_dumpf(sj, out, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 &&
+        fputc('\n', out) != EOF && fflush(out) == 0) {
+        status = 0;
+    }
+    json_decref(sj);
+    return status;
+}
+
+int cresc_offline_replay(int argc, char **argv, FILE *out, FILE *err)
+{
+    struct replay *r = calloc(1, sizeof(*r));
+    FILE *in = NULL;
+    int status;
+    if (!r) {
+        fprintf(err, PROG " replay: out of memory\n");
+        return 1;
+    }
+    int pr = parse_replay_args(argc, argv, &r->o, out, err);
+    if (pr != 0) {
+        status = pr == 1 ? 0 : 2;
+        goto out;
+    }
+    if ((status = replay_setup(r, err)) != 0) {
+        goto out;
+    }
+    in = strcmp(r->o.trace_path, "-") == 0 ? stdin : fopen(r->o.trace_path, "r");
+    if (!in) {
+        fprintf(err, PROG " replay: cannot open %s: %s\n", r->o.trace_path, strerror(errno));
         status = 1;
         goto out;
     }
-    json_decref(sj);
-    status = 0;
+    if ((status = replay_stream(r, in, out, err)) == 0) {
+        status = replay_finish(r, out, err);
+    }
 out:
-    free(line);
     if (in && in != stdin) {
         fclose(in);
     }
-    if (r) {
-        cresc_window_free(r->win);
-        free(r->recs);
-        free(r->evs);
-        free(r);
-    }
+    cresc_window_free(r->win);
+    free(r->recs);
+    free(r->evs);
+    free(r);
     return status;
 }
 

@@ -149,16 +149,17 @@ static int water_fill(const struct cresc_alloc_item *items, struct fill_key *key
     return 0;
 }
 
-int cresc_alloc_compute(struct cresc_alloc_item *items, size_t n, double capacity_pct,
-                        struct cresc_alloc_summary *sum)
+/* Requested units per priority level. Returns 0 or CRESC_EINVAL for an item out of range. */
+struct levels {
+    int64_t units[NPRIO];
+    size_t count[NPRIO];
+    int64_t total_units;
+    double requested_pct;
+};
+
+static int bucket_levels(const struct cresc_alloc_item *items, size_t n, struct levels *lv)
 {
-    if ((n > 0 && !items) || !isfinite(capacity_pct) || capacity_pct < 0.0 || capacity_pct > 1e6) {
-        return CRESC_EINVAL;
-    }
-    int64_t level_units[NPRIO] = {0};
-    size_t level_count[NPRIO] = {0};
-    int64_t total_units = 0;
-    double requested = 0.0;
+    memset(lv, 0, sizeof(*lv));
     for (size_t i = 0; i < n; i++) {
         const struct cresc_alloc_item *it = &items[i];
         if (!it->match_id || it->priority < CRESC_ALLOC_PRIORITY_MIN ||
@@ -167,77 +168,90 @@ int cresc_alloc_compute(struct cresc_alloc_item *items, size_t n, double capacit
             return CRESC_EINVAL;
         }
         int64_t u = to_units(it->request_pct);
-        level_units[it->priority] += u;
-        level_count[it->priority]++;
-        total_units += u;
-        requested += it->request_pct;
+        lv->units[it->priority] += u;
+        lv->count[it->priority]++;
+        lv->total_units += u;
+        lv->requested_pct += it->request_pct;
     }
-    /* Floor: rounding the capacity up could hand out a millionth that isn't there. */
-    int64_t cap_units = (int64_t)floor(capacity_pct * CRESC_ALLOC_UNITS_PER_PCT);
-    struct cresc_alloc_summary s = {.capacity_pct = capacity_pct, .requested_pct = requested};
+    return 0;
+}
 
-    if (total_units <= cap_units) {
-        for (size_t i = 0; i < n; i++) {
-            items[i].granted_pct = items[i].request_pct;
-            items[i].squeezed_pct = 0.0;
+/* The requests don't fit: find the cut-off priority (everything above it fits in full),
+ * water-fill inside it, and write every item's grant. */
+static int squeeze(struct cresc_alloc_item *items, size_t n, const struct levels *lv,
+                   int64_t cap_units, struct cresc_alloc_summary *s)
+{
+    int64_t left = cap_units;
+    int cutoff = CRESC_ALLOC_PRIORITY_MIN;
+    for (int p = CRESC_ALLOC_PRIORITY_MAX; p >= CRESC_ALLOC_PRIORITY_MIN; p--) {
+        if (lv->units[p] > left) {
+            cutoff = p;
+            break;
         }
-        s.granted_pct = requested;
+        left -= lv->units[p];
+    }
+    s->cutoff_priority = cutoff;
+    size_t m = lv->count[cutoff];
+    int rc = CRESC_ENOMEM;
+    int64_t *grant = calloc(n ? n : 1, sizeof(*grant));
+    struct fill_key *keys = calloc(2 * m + 1, sizeof(*keys));
+    if (!grant || !keys) {
         goto out;
     }
-
-    /* Find the cut-off priority: everything above it fits in full. */
-    int64_t left = cap_units;
-    int cutoff = 0;
-    for (int p = CRESC_ALLOC_PRIORITY_MAX; p >= CRESC_ALLOC_PRIORITY_MIN; p--) {
-        if (level_units[p] <= left) {
-            left -= level_units[p];
-            continue;
-        }
-        cutoff = p;
-        break;
-    }
-    s.cutoff_priority = cutoff;
-
-    int rc = 0;
-    size_t m = level_count[cutoff];
-    int64_t *grant = calloc(n, sizeof(*grant));
-    struct fill_key *keys = malloc(2 * m * sizeof(*keys));
-    if (!grant || !keys) {
-        rc = CRESC_ENOMEM;
-        goto fail;
-    }
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && k < m; i++) {
         if (items[i].priority == cutoff) {
             keys[k++] = (struct fill_key){(uint32_t)to_units(items[i].request_pct), (uint32_t)i};
         }
     }
     rc = water_fill(items, keys, keys + m, m, left, grant);
     if (rc < 0) {
-        goto fail;
+        goto out;
     }
     for (size_t i = 0; i < n; i++) {
         struct cresc_alloc_item *it = &items[i];
-        if (it->priority > cutoff) {
+        if (it->priority > cutoff ||
+            (it->priority == cutoff && grant[i] >= to_units(it->request_pct))) {
             it->granted_pct = it->request_pct;
         } else if (it->priority < cutoff) {
             it->granted_pct = 0.0;
-        } else if (grant[i] >= to_units(it->request_pct)) {
-            it->granted_pct = it->request_pct;
         } else {
             it->granted_pct = (double)grant[i] / CRESC_ALLOC_UNITS_PER_PCT;
         }
         it->squeezed_pct = it->request_pct - it->granted_pct;
-        s.granted_pct += it->granted_pct;
+        s->granted_pct += it->granted_pct;
     }
-    free(keys);
-    free(grant);
-    goto out;
-fail:
+out:
     free(keys);
     free(grant);
     return rc;
-out:
+}
+
+int cresc_alloc_compute(struct cresc_alloc_item *items, size_t n, double capacity_pct,
+                        struct cresc_alloc_summary *sum)
+{
+    if ((n > 0 && !items) || n > UINT32_MAX || !isfinite(capacity_pct) || capacity_pct < 0.0 ||
+        capacity_pct > 1e6) {
+        return CRESC_EINVAL;
+    }
+    struct levels lv;
+    int rc = bucket_levels(items, n, &lv);
+    if (rc < 0) {
+        return rc;
+    }
+    /* Floor: rounding the capacity up could hand out a millionth that isn't there. */
+    int64_t cap_units = (int64_t)floor(capacity_pct * CRESC_ALLOC_UNITS_PER_PCT);
+    struct cresc_alloc_summary s = {.capacity_pct = capacity_pct,
+                                    .requested_pct = lv.requested_pct};
+    if (lv.total_units <= cap_units) {
+        for (size_t i = 0; i < n; i++) {
+            items[i].granted_pct = items[i].request_pct;
+            items[i].squeezed_pct = 0.0;
+        }
+        s.granted_pct = lv.requested_pct;
+    } else if ((rc = squeeze(items, n, &lv, cap_units, &s)) < 0) {
+        return rc;
+    }
     for (size_t i = 0; i < n; i++) {
         s.n_squeezed += items[i].squeezed_pct > 0.0;
     }

@@ -104,22 +104,61 @@ static int place_least_conns(const struct cresc_balance_instance *inst, const st
     return 0;
 }
 
-int cresc_balance_place(enum cresc_lb_strategy strategy, const struct cresc_balance_instance *inst,
-                        size_t n_inst, const char *const *keys, size_t n_keys, uint64_t rr_offset,
-                        size_t *out)
+/* Rendezvous hashing: every key goes to the instance of highest weight for the pair. */
+static int place_hash(const struct ranked *sorted, size_t n_inst, const char *const *keys,
+                      size_t n_keys, size_t *out)
+{
+    uint64_t *ih = malloc(n_inst * sizeof(*ih));
+    if (!ih) {
+        return CRESC_ENOMEM;
+    }
+    for (size_t r = 0; r < n_inst; r++) {
+        ih[r] = cresc_balance_hash64(sorted[r].id);
+    }
+    for (size_t k = 0; k < n_keys; k++) {
+        uint64_t kh = cresc_balance_hash64(keys[k]);
+        size_t best = 0;
+        uint64_t best_w = mix64(kh ^ ih[0]);
+        for (size_t r = 1; r < n_inst; r++) {
+            /* The weight depends on the pair only; equal weights (2^-64) go to the smaller
+             * id, as r runs in id order. */
+            uint64_t w = mix64(kh ^ ih[r]);
+            if (w > best_w) {
+                best_w = w;
+                best = r;
+            }
+        }
+        out[k] = sorted[best].idx;
+    }
+    free(ih);
+    return 0;
+}
+
+static bool args_valid(const struct cresc_balance_instance *inst, size_t n_inst,
+                       const char *const *keys, size_t n_keys, const size_t *out)
 {
     if ((n_inst > 0 && !inst) || (n_keys > 0 && (!keys || !out))) {
-        return CRESC_EINVAL;
+        return false;
     }
     for (size_t i = 0; i < n_inst; i++) {
         if (!inst[i].instance_id) {
-            return CRESC_EINVAL;
+            return false;
         }
     }
     for (size_t k = 0; k < n_keys; k++) {
         if (!keys[k]) {
-            return CRESC_EINVAL;
+            return false;
         }
+    }
+    return true;
+}
+
+int cresc_balance_place(enum cresc_lb_strategy strategy, const struct cresc_balance_instance *inst,
+                        size_t n_inst, const char *const *keys, size_t n_keys, uint64_t rr_offset,
+                        size_t *out)
+{
+    if (!args_valid(inst, n_inst, keys, n_keys, out)) {
+        return CRESC_EINVAL;
     }
     if (n_inst == 0) {
         for (size_t k = 0; k < n_keys; k++) {
@@ -132,7 +171,6 @@ int cresc_balance_place(enum cresc_lb_strategy strategy, const struct cresc_bala
     }
     int rc = 0;
     struct ranked *sorted = malloc(n_inst * sizeof(*sorted));
-    uint64_t *ih = NULL;
     if (!sorted) {
         return CRESC_ENOMEM;
     }
@@ -151,35 +189,12 @@ int cresc_balance_place(enum cresc_lb_strategy strategy, const struct cresc_bala
         rc = place_least_conns(inst, sorted, n_inst, n_keys, out);
         break;
     case CRESC_LB_IP_HASH:
-        ih = malloc(n_inst * sizeof(*ih));
-        if (!ih) {
-            rc = CRESC_ENOMEM;
-            break;
-        }
-        for (size_t r = 0; r < n_inst; r++) {
-            ih[r] = cresc_balance_hash64(sorted[r].id);
-        }
-        for (size_t k = 0; k < n_keys; k++) {
-            uint64_t kh = cresc_balance_hash64(keys[k]);
-            size_t best = 0;
-            uint64_t best_w = 0;
-            for (size_t r = 0; r < n_inst; r++) {
-                /* The weight depends on the pair only; equal weights (2^-64) go to the
-                 * smaller id, as r runs in id order. */
-                uint64_t w = mix64(kh ^ ih[r]);
-                if (r == 0 || w > best_w) {
-                    best_w = w;
-                    best = r;
-                }
-            }
-            out[k] = sorted[best].idx;
-        }
+        rc = place_hash(sorted, n_inst, keys, n_keys, out);
         break;
     default:
         rc = CRESC_EINVAL;
         break;
     }
-    free(ih);
     free(sorted);
     return rc;
 }

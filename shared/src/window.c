@@ -173,6 +173,9 @@ static int ring_push(struct win_inst *in, size_t max_values, const struct win_va
         in->cap = ncap;
         in->head = 0;
     }
+    if (in->cap == 0) {
+        return CRESC_EINVAL; /* max_values 0 is refused by cresc_window_new */
+    }
     if (in->len < in->cap) {
         in->ring[(in->head + in->len) % in->cap] = *v;
         in->len++;
