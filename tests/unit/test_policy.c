@@ -676,6 +676,89 @@ static void test_behavior_sequence(void **state)
     assert_int_equal(cur, 1);
 }
 
+/* Random configs, metrics and histories: the invariants every decision keeps. */
+static void test_random_invariants(void **state)
+{
+    (void)state;
+    uint64_t x = 7;
+#define RND() (x = x * 6364136223846793005ull + 1442695040888963407ull, (uint32_t)(x >> 33))
+    static struct cresc_recommendation recs[64];
+    static struct cresc_scale_event evs[64];
+    for (int trial = 0; trial < 20000; trial++) {
+        struct cresc_scaling_config cfg;
+        base_config(&cfg);
+        cfg.min_instances = (int32_t)(RND() % 4);
+        cfg.max_instances = cfg.min_instances + (int32_t)(RND() % 30);
+        cfg.scaling_cooldown_s = (int32_t)(RND() % 3) * 60;
+        cfg.scale_down.stabilization_window_s = (int32_t)(RND() % 3) * 100;
+        cfg.scale_up.stabilization_window_s = (int32_t)(RND() % 2) * 30;
+        cfg.scale_up.select_policy = (enum cresc_select_policy)(RND() % 3);
+        cfg.scale_down.select_policy = (enum cresc_select_policy)(RND() % 3);
+        cfg.scale_down.n_policies = RND() % 2;
+        if (RND() % 2) {
+            cfg_cpu_target60(&cfg);
+        }
+        int32_t cur = (int32_t)(RND() % 40);
+        struct cresc_metrics m = {.has_cpu = RND() % 4 != 0,
+                                  .cpu_pct = (double)(RND() % 1001) / 10.0,
+                                  .has_mem = RND() % 2 != 0,
+                                  .mem_pct = (double)(RND() % 1001) / 10.0,
+                                  .has_req = RND() % 2 != 0,
+                                  .req_per_s = (double)(RND() % 5000)};
+        size_t nr = RND() % 64, ne = RND() % 8;
+        for (size_t i = 0; i < nr; i++) {
+            recs[i] = (struct cresc_recommendation){NOW - (int64_t)(RND() % 400) * S_,
+                                                    (int32_t)(RND() % 40)};
+        }
+        for (size_t i = 0; i < ne; i++) {
+            evs[i] = (struct cresc_scale_event){NOW - (int64_t)(RND() % 400) * S_,
+                                                (int32_t)(RND() % 40), (int32_t)(RND() % 40)};
+        }
+        bool paused = RND() % 8 == 0;
+        struct cresc_eval_input in = {.now_ms = NOW,
+                                      .current_instances = cur,
+                                      .config = &cfg,
+                                      .metrics = m,
+                                      .history = {nr, recs, ne, evs},
+                                      .paused = paused};
+        struct cresc_decision d;
+        assert_int_equal(cresc_policy_evaluate(&in, &d), 0);
+        /* The recommendation is always inside [min, max]. */
+        assert_true(d.recommendation >= cfg.min_instances);
+        assert_true(d.recommendation <= cfg.max_instances);
+        assert_int_equal(d.scale, d.target_instances != cur);
+        assert_int_equal(d.direction, d.target_instances > cur   ? CRESC_DIR_UP
+                                      : d.target_instances < cur ? CRESC_DIR_DOWN
+                                                                 : CRESC_DIR_NONE);
+        if (paused) {
+            assert_int_equal(d.target_instances, cur);
+        }
+        bool in_range = cur >= cfg.min_instances && cur <= cfg.max_instances;
+        if (in_range) {
+            /* Guards only ever hold the count back: the target lies between the current
+             * count and the recommendation, and never leaves the range. */
+            int32_t lo = cur < d.recommendation ? cur : d.recommendation;
+            int32_t hi = cur < d.recommendation ? d.recommendation : cur;
+            assert_true(d.target_instances >= lo && d.target_instances <= hi);
+            if (d.scale && d.cooldown_remaining_ms > 0) {
+                fail_msg("scaled during a cooldown");
+            }
+        } else if (!paused) {
+            assert_int_equal(d.target_instances, d.recommendation);
+        }
+        /* Every change is explained: a target short of the recommendation names a guard. */
+        if (d.target_instances != d.recommendation) {
+            assert_true(d.n_guards > 0);
+        }
+        assert_true(d.reason[0] != '\0');
+        if (d.scale && strstr(d.reason, " to m") == NULL) {
+            assert_non_null(strstr(d.reason, d.deciding_policy));
+            assert_true(d.deciding_policy[0] != '\0');
+        }
+    }
+#undef RND
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_cooldown_remaining_reported),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_behavior_sequence),
+        cmocka_unit_test(test_random_invariants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
