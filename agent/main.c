@@ -11,8 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "cresc/config.h"
 #include "cresc/kafka.h"
 #include "cresc/log.h"
@@ -44,6 +42,8 @@ struct agent_config {
     char *connections_gauge;
     int64_t metrics_timeout_ms;
     int64_t health_port;
+    char *health_file;
+    bool probe;
     bool create_topics;
     int64_t partitions;
     bool once;
@@ -88,8 +88,12 @@ static const struct cresc_opt options[] = {
      "Gauge of open connections (all its series are summed)", 0},
     {"METRICS_TIMEOUT", "metrics-timeout", CRESC_OPT_MS, AO(metrics_timeout_ms), "1s", 50, 60000,
      NULL, "Scrape timeout (kept below the interval)", 0},
-    {"HEALTH_PORT", "health-port", CRESC_OPT_INT, AO(health_port), "8081", 0, 65535, NULL,
-     "Port of GET /healthz (0: off)", 0},
+    {"HEALTH_PORT", "health-port", CRESC_OPT_INT, AO(health_port), "0", 0, 65535, NULL,
+     "Port of GET /healthz, 200 while sampling (0: off; loads libmicrohttpd)", 0},
+    {"HEALTH_FILE", "health-file", CRESC_OPT_STRING, AO(health_file), NULL, 0, 1000, NULL,
+     "File touched every tick, for the exec probe `crescendo-agent --probe` (unset: off)", 0},
+    {NULL, "probe", CRESC_OPT_BOOL, AO(probe), "false", 0, 0, NULL,
+     "Exec liveness probe: exit 0 if HEALTH_FILE was touched within 3 intervals (>= 10 s)", 0},
     {"AGENT_CREATE_TOPICS", "create-topics", CRESC_OPT_BOOL, AO(create_topics), "false", 0, 0, NULL,
      "Create the crescendo topics at start if missing", 0},
     {"PARTITIONS", "partitions", CRESC_OPT_INT, AO(partitions), "6", 1, 10000, NULL,
@@ -154,6 +158,33 @@ static void identity(const struct agent_config *cfg, struct cresc_sample *tmpl)
     tmpl->interval_ms = cfg->interval_ms;
 }
 
+/* Longest gap between ticks that still counts as alive: three intervals, at least 10 s. */
+static int64_t health_max_age_ms(const struct agent_config *cfg)
+{
+    return cfg->interval_ms * 3 < 10000 ? 10000 : cfg->interval_ms * 3;
+}
+
+static int run_probe(const struct agent_config *cfg)
+{
+    int64_t age = 0;
+    if (cfg->health_file == NULL || cfg->health_file[0] == '\0') {
+        fprintf(stderr, "crescendo-agent --probe: HEALTH_FILE is not set\n");
+        return 2;
+    }
+    int rc = cresc_health_file_check(cfg->health_file, health_max_age_ms(cfg), &age);
+    if (rc == CRESC_OK) {
+        printf("ok: last tick %lld ms ago\n", (long long)age);
+        return 0;
+    }
+    if (rc == CRESC_ENOTFOUND) {
+        printf("not alive: %s missing\n", cfg->health_file);
+    } else {
+        printf("not alive: last tick %lld ms ago (limit %lld ms)\n", (long long)age,
+               (long long)health_max_age_ms(cfg));
+    }
+    return 1;
+}
+
 static void sleep_ms(int64_t ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
@@ -198,6 +229,8 @@ struct agent {
     uint64_t produced; /* samples made (the last seq) */
     uint64_t failed;   /* delivery reports with an error */
     bool fatal_logged;
+    bool dropping;           /* the outbox overflowed and nothing was handed over since */
+    uint64_t drops_at_start; /* total_drops when that began */
     /* simulation */
     uint64_t *sim_seq;
     uint64_t *sim_dropped;
@@ -243,6 +276,13 @@ static void dispatch(struct agent *a)
         }
         if (rc == CRESC_OK) {
             cresc_outbox_pop(&a->outbox);
+            if (a->dropping) {
+                a->dropping = false;
+                cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT,
+                          "Sending again: %llu samples were dropped, reported in sample %llu",
+                          (unsigned long long)(a->outbox.total_drops - a->drops_at_start),
+                          (unsigned long long)s.seq);
+            }
             continue;
         }
         if (rc != CRESC_EFULL && !a->fatal_logged) {
@@ -264,12 +304,13 @@ static void tick_measure(struct agent *a, struct cresc_source *src, struct cresc
     cresc_sampler_update(sampler, &r, &s);
     s.seq = ++a->produced;
     s.ts_ms = wall_ms();
-    if (cresc_outbox_push(&a->outbox, &s)) {
-        static struct cresc_log_once full = CRESC_LOG_ONCE_INIT;
-        cresc_log_once(&full, CRESC_LOG_WARNING, CRESC_LOGGER_AGENT,
-                       "Sample queue full (%lld): dropping the oldest; the next delivered sample "
-                       "carries the count",
-                       (long long)a->cfg->queue_size);
+    if (cresc_outbox_push(&a->outbox, &s) && !a->dropping) {
+        a->dropping = true;
+        a->drops_at_start = a->outbox.total_drops - 1;
+        cresc_log(CRESC_LOG_WARNING, CRESC_LOGGER_AGENT,
+                  "Sample queue full (%lld samples, Kafka unreachable?): dropping the oldest; the "
+                  "next delivered sample carries the count",
+                  (long long)a->cfg->queue_size);
     }
 }
 
@@ -335,6 +376,19 @@ static int build_props(const struct cresc_kv_list *user, struct cresc_kv_list *o
     return CRESC_OK;
 }
 
+static void touch_health_file(const struct agent_config *cfg)
+{
+    if (cfg->health_file == NULL || cfg->health_file[0] == '\0') {
+        return;
+    }
+    if (cresc_health_file_touch(cfg->health_file) != CRESC_OK) {
+        static struct cresc_log_once once = CRESC_LOG_ONCE_INIT;
+        cresc_log_once(&once, CRESC_LOG_WARNING, CRESC_LOGGER_AGENT,
+                       "Cannot touch HEALTH_FILE %s (%s): the exec probe will fail",
+                       cfg->health_file, strerror(errno));
+    }
+}
+
 /* Deliver what is left within the shutdown deadline. */
 static void final_flush(struct agent *a)
 {
@@ -363,6 +417,7 @@ static int run_loop(struct agent *a, struct cresc_source *src)
     cresc_sampler_init(&sampler);
     int64_t now = cresc_health_now_ms();
     int64_t next = now + cfg->interval_ms;
+    touch_health_file(cfg);
     if (src != NULL) {
         /* Baseline reading: the first sample (after one interval) already has rates. */
         struct cresc_reading r;
@@ -381,6 +436,7 @@ static int run_loop(struct agent *a, struct cresc_source *src)
                 tick_simulate(a, &tmpl);
             }
             cresc_health_beat(a->health, now);
+            touch_health_file(cfg);
             next += cfg->interval_ms;
             if (next <= now) {
                 next = now + cfg->interval_ms; /* fell behind (suspended?): skip, don't burst */
@@ -533,6 +589,10 @@ int main(int argc, char **argv)
         ret = 2;
         goto out;
     }
+    if (cfg.probe) {
+        ret = run_probe(&cfg);
+        goto out;
+    }
     cresc_common_apply_logging(&cfg.common);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -542,11 +602,6 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    bool scrape = cfg.metrics_url != NULL && cfg.metrics_url[0] != '\0';
-    if (scrape && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "crescendo-agent: libcurl initialisation failed\n");
-        goto out;
-    }
     if (cfg.simulate == 0) {
         /* The scrape must end well before the next tick. */
         int64_t timeout = cfg.metrics_timeout_ms;
@@ -572,9 +627,6 @@ int main(int argc, char **argv)
     ret = cfg.once ? run_once(&cfg, src) : start_publishing(&cfg, src);
 out:
     cresc_source_free(src);
-    if (cfg.metrics_url != NULL && cfg.metrics_url[0] != '\0') {
-        curl_global_cleanup();
-    }
     cresc_config_release(options, N_OPTIONS, &cfg);
     return ret;
 }

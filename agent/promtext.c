@@ -3,13 +3,29 @@
  * name, the label block (skipped, honouring quoted values with escapes) and the value. */
 #include "promtext.h"
 
+#define CURL_DISABLE_TYPECHECK 1 /* we call through pointers, not the checking macros */
 #include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynload.h"
 #include "textscan.h"
+
+#define CURL_SONAME "libcurl.so.4"
+
+/* The libcurl calls we make, resolved at run time (see dynload.h). */
+struct curl_api {
+    __typeof__(&curl_global_init) global_init;
+    __typeof__(&curl_global_cleanup) global_cleanup;
+    __typeof__(&curl_easy_init) easy_init;
+    __typeof__(&curl_easy_setopt) easy_setopt;
+    __typeof__(&curl_easy_perform) easy_perform;
+    __typeof__(&curl_easy_getinfo) easy_getinfo;
+    __typeof__(&curl_easy_cleanup) easy_cleanup;
+    __typeof__(&curl_easy_strerror) easy_strerror;
+};
 
 #define LINE_MAX_BYTES 4096
 
@@ -147,6 +163,9 @@ int cresc_promtext_parse(const char *buf, size_t len, struct cresc_promtext_quer
 }
 
 struct cresc_promtext_scraper {
+    struct curl_api api;
+    void *lib;
+    bool global_done;
     CURL *curl;
     char *buf; /* grows up to CRESC_PROMTEXT_MAX_BYTES + 1 */
     size_t len, cap;
@@ -183,30 +202,54 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *opaque)
 }
 
 int cresc_promtext_scraper_new(const char *url, long timeout_ms,
-                               struct cresc_promtext_scraper **out)
+                               struct cresc_promtext_scraper **out, char *err, size_t errlen)
 {
     if (url == NULL || url[0] == '\0' || timeout_ms <= 0) {
+        snprintf(err, errlen, "empty metrics URL or non-positive timeout");
         return CRESC_EINVAL;
     }
     struct cresc_promtext_scraper *s = calloc(1, sizeof(*s));
     if (s == NULL) {
         return CRESC_ENOMEM;
     }
-    s->curl = curl_easy_init();
-    if (s->curl == NULL) {
+    const struct cresc_dynsym syms[] = {
+        CRESC_DYNSYM("curl_global_init", s->api.global_init),
+        CRESC_DYNSYM("curl_global_cleanup", s->api.global_cleanup),
+        CRESC_DYNSYM("curl_easy_init", s->api.easy_init),
+        CRESC_DYNSYM("curl_easy_setopt", s->api.easy_setopt),
+        CRESC_DYNSYM("curl_easy_perform", s->api.easy_perform),
+        CRESC_DYNSYM("curl_easy_getinfo", s->api.easy_getinfo),
+        CRESC_DYNSYM("curl_easy_cleanup", s->api.easy_cleanup),
+        CRESC_DYNSYM("curl_easy_strerror", s->api.easy_strerror),
+    };
+    int rc =
+        cresc_dynload_open(CURL_SONAME, syms, sizeof(syms) / sizeof(syms[0]), &s->lib, err, errlen);
+    if (rc != CRESC_OK) {
         free(s);
+        return rc;
+    }
+    if (s->api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "libcurl initialisation failed");
+        cresc_promtext_scraper_free(s);
+        return CRESC_EHTTP;
+    }
+    s->global_done = true;
+    s->curl = s->api.easy_init();
+    if (s->curl == NULL) {
+        cresc_promtext_scraper_free(s);
         return CRESC_ENOMEM;
     }
-    curl_easy_setopt(s->curl, CURLOPT_URL, url); /* libcurl copies the string */
-    curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(s->curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "crescendo-agent/" CRESC_VERSION);
-    curl_easy_setopt(s->curl, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
+    CURL *c = s->curl;
+    s->api.easy_setopt(c, CURLOPT_URL, url); /* libcurl copies the string */
+    s->api.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    s->api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    s->api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    s->api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    s->api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    s->api.easy_setopt(c, CURLOPT_USERAGENT, "crescendo-agent/" CRESC_VERSION);
+    s->api.easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    s->api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    s->api.easy_setopt(c, CURLOPT_WRITEDATA, s);
     *out = s;
     return CRESC_OK;
 }
@@ -216,7 +259,13 @@ void cresc_promtext_scraper_free(struct cresc_promtext_scraper *s)
     if (s == NULL) {
         return;
     }
-    curl_easy_cleanup(s->curl);
+    if (s->curl != NULL) {
+        s->api.easy_cleanup(s->curl);
+    }
+    if (s->global_done) {
+        s->api.global_cleanup();
+    }
+    cresc_dynload_close(s->lib);
     free(s->buf);
     free(s);
 }
@@ -226,17 +275,17 @@ int cresc_promtext_scrape(struct cresc_promtext_scraper *s, const char **body, s
 {
     s->len = 0;
     s->too_big = false;
-    CURLcode rc = curl_easy_perform(s->curl);
+    CURLcode rc = s->api.easy_perform(s->curl);
     if (s->too_big) {
         snprintf(err, errlen, "metrics page larger than %d bytes", CRESC_PROMTEXT_MAX_BYTES);
         return CRESC_ETOOBIG;
     }
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "scrape failed: %s", curl_easy_strerror(rc));
+        snprintf(err, errlen, "scrape failed: %s", s->api.easy_strerror(rc));
         return CRESC_EHTTP;
     }
     long status = 0;
-    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+    s->api.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299) {
         snprintf(err, errlen, "scrape answered HTTP %ld", status);
         return CRESC_EHTTP;

@@ -30,9 +30,12 @@ CRESC_WUR int cresc_promtext_parse(const char *buf, size_t len, struct cresc_pro
 struct cresc_promtext_scraper;
 
 /* A scraper for `url` (copied) reusing one connection; each fetch gives up after timeout_ms.
- * CRESC_EINVAL on an empty URL, CRESC_ENOMEM. Free with cresc_promtext_scraper_free. */
+ * libcurl is loaded here, at run time (see dynload.h). CRESC_EINVAL on an empty URL,
+ * CRESC_ENOTFOUND when libcurl cannot be loaded, CRESC_ENOMEM; err gets one sentence. Free
+ * with cresc_promtext_scraper_free. */
 CRESC_WUR int cresc_promtext_scraper_new(const char *url, long timeout_ms,
-                                         struct cresc_promtext_scraper **out);
+                                         struct cresc_promtext_scraper **out, char *err,
+                                         size_t errlen);
 void cresc_promtext_scraper_free(struct cresc_promtext_scraper *s);
 
 /* Fetch the page. On success *body and *len point into the scraper's buffer (valid until the next

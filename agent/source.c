@@ -122,8 +122,11 @@ int cresc_source_new(const struct cresc_source_opts *opts, struct cresc_source *
         if (s->requests_counter == NULL || s->connections_gauge == NULL) {
             goto fail;
         }
-        rc = cresc_promtext_scraper_new(opts->metrics_url, opts->scrape_timeout_ms, &s->scraper);
+        char err[256] = "";
+        rc = cresc_promtext_scraper_new(opts->metrics_url, opts->scrape_timeout_ms, &s->scraper,
+                                        err, sizeof(err));
         if (rc != CRESC_OK) {
+            cresc_log(CRESC_LOG_ERROR, CRESC_LOGGER_AGENT, "METRICS_URL is set but %s", err);
             goto fail;
         }
     }
@@ -173,8 +176,8 @@ static void mark_ok(struct cresc_source *s, enum src_bit bit, const char *where)
         return;
     }
     s->failing &= ~(1u << bit);
-    cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT, "%s readable again under %s: back in samples",
-              src_what[bit], where);
+    cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT, "%s readable again: %s back in samples", where,
+              src_what[bit]);
 }
 
 /* Read dir/name into s->buf. On failure logs (once) and returns false. */

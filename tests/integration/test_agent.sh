@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Integration test of crescendo-agent against the real broker: runs the agent at 250 ms with a
 # live Prometheus endpoint (a tiny Python server whose request counter grows 100/s), checks
-# /healthz, stops it with SIGTERM (exit 0), then reads the samples back with kcat: keyed by
-# service, every value in range, sequence numbers 1..N without gaps, in order, none dropped.
+# /healthz and the exec probe (--probe), stops it with SIGTERM (exit 0), then reads the
+# samples back with kcat: keyed by service, every value in range, sequence numbers 1..N
+# without gaps, in order, none dropped.
 # Also checks --once against the fixture trees. Env: KAFKA_BROKERS, CRESC_BUILD, CRESC_SOURCE.
 set -euo pipefail
 
@@ -56,10 +57,11 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 python3 "$WORK/metrics.py" "$MPORT" &
 pids+=($!)
+for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$MPORT/metrics" && break; sleep 0.1; done
 
 HPORT=$(free_port)
 KAFKA_BROKERS=$KAFKA_BROKERS TOPIC_PREFIX=$PREFIX SERVICE=it-svc INSTANCE_ID=it-inst NODE_NAME=it-node \
-    AGENT_INTERVAL=250ms HEALTH_PORT=$HPORT METRICS_URL=http://127.0.0.1:$MPORT/metrics \
+    AGENT_INTERVAL=250ms HEALTH_PORT=$HPORT HEALTH_FILE=$WORK/alive METRICS_URL=http://127.0.0.1:$MPORT/metrics \
     "$AGENT" --create-topics --partitions 3 >"$WORK/agent.out" 2>"$WORK/agent.log" &
 apid=$!
 pids+=($apid)
@@ -67,6 +69,10 @@ sleep 5
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HPORT/healthz") || true
 [ "$code" = 200 ] || fail "/healthz answered '$code', expected 200"
 kill -0 $apid 2>/dev/null || fail "agent died"
+# Exec probe: fresh file -> 0; a file last touched a minute ago -> 1.
+HEALTH_FILE=$WORK/alive AGENT_INTERVAL=250ms "$AGENT" --probe >/dev/null || fail "--probe failed while the agent runs"
+touch -d '1 minute ago' "$WORK/stale"
+if HEALTH_FILE=$WORK/stale "$AGENT" --probe >/dev/null; then fail "--probe passed on a stale file"; fi
 kill -TERM $apid
 rc=0
 for _ in $(seq 1 100); do kill -0 $apid 2>/dev/null || break; sleep 0.1; done

@@ -18,7 +18,7 @@ apid=""
 cleanup() {
     [ -n "$apid" ] && kill -KILL "$apid" 2>/dev/null || true
     "$KSH" stop "$WORK/kafka" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 fail() { echo "FAIL test_agent_outage: $*"; [ -f "$WORK/agent.log" ] && tail -25 "$WORK/agent.log"; exit 1; }

@@ -72,12 +72,15 @@ static void test_scraper_errors(void **state)
 {
     (void)state;
     struct cresc_promtext_scraper *s = NULL;
-    assert_int_equal(cresc_promtext_scraper_new("", 100, &s), CRESC_EINVAL);
-    /* Nothing listens on port 1: a clear error, no crash, within the timeout. */
-    assert_int_equal(cresc_promtext_scraper_new("http://127.0.0.1:1/metrics", 500, &s), CRESC_OK);
     const char *body;
     size_t len;
     char err[256] = "";
+    assert_int_equal(cresc_promtext_scraper_new("", 100, &s, err, sizeof(err)), CRESC_EINVAL);
+    /* Nothing listens on port 1: a clear error, no crash, within the timeout. */
+    assert_int_equal(
+        cresc_promtext_scraper_new("http://127.0.0.1:1/metrics", 500, &s, err, sizeof(err)),
+        CRESC_OK);
+    err[0] = '\0';
     assert_int_equal(cresc_promtext_scrape(s, &body, &len, err, sizeof(err)), CRESC_EHTTP);
     assert_true(strlen(err) > 0);
     cresc_promtext_scraper_free(s);
