@@ -91,15 +91,13 @@ static enum cresc_direction dir_of(int32_t current, int32_t desired)
 }
 
 /* threshold mode: the platform's scale-by-factor rules. */
-static int32_t vote_threshold(const struct cresc_policy_spec *p, int32_t current, double value,
-                              double *compared)
+static int32_t vote_threshold(const struct cresc_policy_spec *p, int32_t current, double value)
 {
     double v = value;
     if (p->metric == CRESC_METRIC_REQ_RATE) {
         if (current == 0) {
             /* No instance to divide by: any traffic needs at least one instance, and as many
              * as the per-instance threshold says. */
-            *compared = value;
             if (value <= 0.0) {
                 return 0;
             }
@@ -108,7 +106,6 @@ static int32_t vote_threshold(const struct cresc_policy_spec *p, int32_t current
         }
         v = value / (double)current; /* the threshold is per instance */
     }
-    *compared = v;
     if (v > p->threshold) {
         int32_t d = ceil_count((double)current * p->scale_up_factor);
         return d > current ? d : current + 1;
@@ -180,8 +177,7 @@ static int32_t run_votes(const struct cresc_eval_input *in, struct cresc_decisio
         }
         v->value = value;
         if (p->mode == CRESC_MODE_THRESHOLD) {
-            double compared;
-            v->desired = vote_threshold(p, cur, value, &compared);
+            v->desired = vote_threshold(p, cur, value);
         } else {
             int32_t raw;
             double ratio;
