@@ -66,17 +66,17 @@ int cresc_jsonv_fail(struct cresc_jsonv *v, int code, const char *key, const cha
     v->failed = true;
     if (v->fieldlen > 0) {
         if (key == NULL) {
-            snprintf(v->field, v->fieldlen, "%s", v->path);
+            (void)snprintf(v->field, v->fieldlen, "%s", v->path);
         } else if (v->pathlen > 0) {
-            snprintf(v->field, v->fieldlen, "%s.%s", v->path, key);
+            (void)snprintf(v->field, v->fieldlen, "%s.%s", v->path, key);
         } else {
-            snprintf(v->field, v->fieldlen, "%s", key);
+            (void)snprintf(v->field, v->fieldlen, "%s", key);
         }
     }
     if (v->errlen > 0) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(v->err, v->errlen, fmt, ap);
+        (void)vsnprintf(v->err, v->errlen, fmt, ap);
         va_end(ap);
     }
     return code;

@@ -72,7 +72,7 @@ int cresc_command_encode(const struct cresc_scale_command *c, char *buf, size_t 
         cresc_msg_jsonv_init(&v, cresc_msg_encode_slot());
         rc = command_from_json(&v, o, &check);
     }
-    return cresc_msg_finish(o, rc, buf, cap, CRESC_COMMAND_MAX_BYTES, len);
+    return cresc_msg_finish(o, rc, buf, cap, (size_t)CRESC_COMMAND_MAX_BYTES, len);
 }
 
 int cresc_command_decode(const char *buf, size_t len, struct cresc_scale_command *out,
@@ -81,7 +81,7 @@ int cresc_command_decode(const char *buf, size_t len, struct cresc_scale_command
     struct cresc_jsonv v;
     json_t *root = NULL;
     cresc_msg_jsonv_init(&v, err);
-    int rc = cresc_msg_parse(&v, buf, len, CRESC_COMMAND_MAX_BYTES, &root);
+    int rc = cresc_msg_parse(&v, buf, len, (size_t)CRESC_COMMAND_MAX_BYTES, &root);
     if (rc == 0) {
         rc = command_from_json(&v, root, out);
     }

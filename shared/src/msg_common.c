@@ -114,9 +114,10 @@ int cresc_msg_finish(json_t *root, int build_rc, char *buf, size_t cap, size_t m
     if (rc == 0) {
         rc = cresc_jsonv_dump(root, buf, cap, max_bytes, len);
         if (rc == CRESC_ETOOBIG) {
-            snprintf(encode_error.reason, sizeof(encode_error.reason),
-                     "encoded message exceeds the buffer (%zu bytes) or the limit (%zu bytes)", cap,
-                     max_bytes);
+            (void)snprintf(
+                encode_error.reason, sizeof(encode_error.reason),
+                "encoded message exceeds the buffer (%zu bytes) or the limit (%zu bytes)", cap,
+                max_bytes);
         }
     }
     json_decref(root);

@@ -115,7 +115,7 @@ int cresc_control_encode(const struct cresc_control *c, char *buf, size_t cap, s
         cresc_msg_jsonv_init(&v, cresc_msg_encode_slot());
         rc = control_from_json(&v, o, &check, &cfg);
     }
-    return cresc_msg_finish(o, rc, buf, cap, CRESC_CONTROL_MAX_BYTES, len);
+    return cresc_msg_finish(o, rc, buf, cap, (size_t)CRESC_CONTROL_MAX_BYTES, len);
 }
 
 int cresc_control_decode(const char *buf, size_t len, struct cresc_control *out,
@@ -128,7 +128,7 @@ int cresc_control_decode(const char *buf, size_t len, struct cresc_control *out,
     }
     memset(out, 0, sizeof(*out)); /* so a failed decode leaves nothing to release */
     cresc_msg_jsonv_init(&v, err);
-    int rc = cresc_msg_parse(&v, buf, len, CRESC_CONTROL_MAX_BYTES, &root);
+    int rc = cresc_msg_parse(&v, buf, len, (size_t)CRESC_CONTROL_MAX_BYTES, &root);
     if (rc == 0) {
         json_t *cfg = NULL;
         rc = control_from_json(&v, root, out, &cfg);

@@ -75,7 +75,7 @@ int cresc_decision_msg_encode(const struct cresc_decision_msg *d, char *buf, siz
         cresc_msg_jsonv_init(&v, cresc_msg_encode_slot());
         rc = cresc_decision_msg_from_json_v(&v, o, &check);
     }
-    return cresc_msg_finish(o, rc, buf, cap, CRESC_DECISION_MAX_BYTES, len);
+    return cresc_msg_finish(o, rc, buf, cap, (size_t)CRESC_DECISION_MAX_BYTES, len);
 }
 
 int cresc_decision_msg_decode(const char *buf, size_t len, struct cresc_decision_msg *out,
@@ -84,7 +84,7 @@ int cresc_decision_msg_decode(const char *buf, size_t len, struct cresc_decision
     struct cresc_jsonv v;
     json_t *root = NULL;
     cresc_msg_jsonv_init(&v, err);
-    int rc = cresc_msg_parse(&v, buf, len, CRESC_DECISION_MAX_BYTES, &root);
+    int rc = cresc_msg_parse(&v, buf, len, (size_t)CRESC_DECISION_MAX_BYTES, &root);
     if (rc == 0) {
         rc = cresc_decision_msg_from_json_v(&v, root, out);
     }

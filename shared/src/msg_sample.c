@@ -67,21 +67,21 @@ static int sample_from_json(struct cresc_jsonv *v, const json_t *o, struct cresc
     if ((rc = cresc_jsonv_num(v, o, "cpu_pct", JV_NULLABLE, 0.0, 100.0, &out->cpu_pct, &has))) {
         return rc;
     }
-    out->present |= has ? CRESC_SAMPLE_HAS_CPU : 0u;
+    out->present |= has ? CRESC_SAMPLE_HAS_CPU : 0U;
     if ((rc = cresc_jsonv_num(v, o, "mem_pct", JV_NULLABLE, 0.0, 100.0, &out->mem_pct, &has))) {
         return rc;
     }
-    out->present |= has ? CRESC_SAMPLE_HAS_MEM : 0u;
+    out->present |= has ? CRESC_SAMPLE_HAS_MEM : 0U;
     if ((rc = cresc_jsonv_num(v, o, "req_per_s", JV_NULLABLE, 0.0, HUGE_VAL, &out->req_per_s,
                               &has))) {
         return rc;
     }
-    out->present |= has ? CRESC_SAMPLE_HAS_REQ : 0u;
+    out->present |= has ? CRESC_SAMPLE_HAS_REQ : 0U;
     if ((rc = cresc_jsonv_num(v, o, "active_connections", JV_NULLABLE, 0.0, HUGE_VAL,
                               &out->active_connections, &has))) {
         return rc;
     }
-    out->present |= has ? CRESC_SAMPLE_HAS_CONNS : 0u;
+    out->present |= has ? CRESC_SAMPLE_HAS_CONNS : 0U;
     if ((rc = cresc_jsonv_obj(v, o, "disk", JV_NULLABLE, &disk))) {
         return rc;
     }
@@ -116,7 +116,7 @@ int cresc_sample_encode(const struct cresc_sample *s, char *buf, size_t cap, siz
         cresc_msg_jsonv_init(&v, cresc_msg_encode_slot());
         rc = sample_from_json(&v, o, &check);
     }
-    return cresc_msg_finish(o, rc, buf, cap, CRESC_SAMPLE_MAX_BYTES, len);
+    return cresc_msg_finish(o, rc, buf, cap, (size_t)CRESC_SAMPLE_MAX_BYTES, len);
 }
 
 int cresc_sample_decode(const char *buf, size_t len, struct cresc_sample *out,
@@ -125,7 +125,7 @@ int cresc_sample_decode(const char *buf, size_t len, struct cresc_sample *out,
     struct cresc_jsonv v;
     json_t *root = NULL;
     cresc_msg_jsonv_init(&v, err);
-    int rc = cresc_msg_parse(&v, buf, len, CRESC_SAMPLE_MAX_BYTES, &root);
+    int rc = cresc_msg_parse(&v, buf, len, (size_t)CRESC_SAMPLE_MAX_BYTES, &root);
     if (rc == 0) {
         rc = sample_from_json(&v, root, out);
     }

@@ -132,11 +132,12 @@ static int check_counts(const struct cresc_state *st)
         st->n_events > CRESC_HISTORY_MAX || st->n_priorities > CRESC_PRIORITIES_MAX ||
         st->n_acks > CRESC_ACKS_MAX) {
         struct cresc_msg_error *why = cresc_msg_encode_slot();
-        snprintf(why->reason, sizeof(why->reason),
-                 "a list exceeds its limit (live %zu/%d, history %zu+%zu/%d, priorities %zu/%d, "
-                 "acks %zu/%d)",
-                 st->n_live, CRESC_STATE_LIVE_MAX, st->n_recs, st->n_events, CRESC_HISTORY_MAX,
-                 st->n_priorities, CRESC_PRIORITIES_MAX, st->n_acks, CRESC_ACKS_MAX);
+        (void)snprintf(
+            why->reason, sizeof(why->reason),
+            "a list exceeds its limit (live %zu/%d, history %zu+%zu/%d, priorities %zu/%d, "
+            "acks %zu/%d)",
+            st->n_live, CRESC_STATE_LIVE_MAX, st->n_recs, st->n_events, CRESC_HISTORY_MAX,
+            st->n_priorities, CRESC_PRIORITIES_MAX, st->n_acks, CRESC_ACKS_MAX);
         return CRESC_ERANGE;
     }
     if ((st->n_live > 0 && st->live == NULL) || (st->n_recs > 0 && st->recs == NULL) ||
@@ -257,7 +258,7 @@ static int live_from_json(struct cresc_jsonv *v, const json_t *o, void *elem)
         if ((rc = cresc_jsonv_num(v, o, keys[k], JV_NULLABLE, 0.0, his[k], vals[k], &has))) {
             return rc;
         }
-        li->present |= has ? bits[k] : 0u;
+        li->present |= has ? bits[k] : 0U;
     }
     if ((rc = cresc_jsonv_obj(v, o, "disk", JV_NULLABLE, &disk))) {
         return rc;
@@ -487,7 +488,7 @@ static int state_lists(struct cresc_jsonv *v, const json_t *o, struct cresc_stat
                         priority_from_json, (void **)&st->priorities, &st->n_priorities))) {
         return rc;
     }
-    for (size_t i = 1; i < st->n_priorities; i++) {
+    for (size_t i = 1; st->priorities != NULL && i < st->n_priorities; i++) {
         /* Sorted and unique by match_id: consumers binary-search it and a duplicate would be
          * two answers for one match. */
         if (strcmp(st->priorities[i - 1].match_id, st->priorities[i].match_id) >= 0) {
@@ -543,20 +544,21 @@ int cresc_state_encode(const struct cresc_state *st, char **out, size_t *len)
     }
     /* One pass into a buffer of the limit + 1: a document that fills it is too big. Large
      * allocations are mmap-backed, so untouched pages cost nothing. */
-    char *buf = malloc(CRESC_STATE_MAX_BYTES + 1);
+    char *buf = malloc((size_t)CRESC_STATE_MAX_BYTES + 1);
     if (buf == NULL) {
         json_decref(o);
         return CRESC_ENOMEM;
     }
     size_t n = 0;
-    rc = cresc_jsonv_dump(o, buf, CRESC_STATE_MAX_BYTES + 1, CRESC_STATE_MAX_BYTES, &n);
+    rc = cresc_jsonv_dump(o, buf, (size_t)CRESC_STATE_MAX_BYTES + 1, (size_t)CRESC_STATE_MAX_BYTES,
+                          &n);
     json_decref(o);
     if (rc != 0) {
         free(buf);
         if (rc == CRESC_ETOOBIG) {
             struct cresc_msg_error *why = cresc_msg_encode_slot();
-            snprintf(why->reason, sizeof(why->reason), "state exceeds the limit of %d bytes",
-                     CRESC_STATE_MAX_BYTES);
+            (void)snprintf(why->reason, sizeof(why->reason), "state exceeds the limit of %d bytes",
+                           CRESC_STATE_MAX_BYTES);
         }
         return rc;
     }
@@ -581,7 +583,7 @@ int cresc_state_decode(const char *buf, size_t len, struct cresc_state *out,
     }
     cresc_state_init(out);
     cresc_msg_jsonv_init(&v, err);
-    int rc = cresc_msg_parse(&v, buf, len, CRESC_STATE_MAX_BYTES, &root);
+    int rc = cresc_msg_parse(&v, buf, len, (size_t)CRESC_STATE_MAX_BYTES, &root);
     if (rc == 0) {
         rc = state_from_json(&v, root, out);
     }

@@ -185,7 +185,7 @@ static void policy_default(const struct cresc_scaling_config *cfg, enum cresc_me
                            const char *name, struct cresc_policy_spec *p)
 {
     memset(p, 0, sizeof(*p));
-    snprintf(p->name, sizeof(p->name), "%s", name);
+    (void)snprintf(p->name, sizeof(p->name), "%s", name);
     p->metric = m;
     p->mode = CRESC_MODE_THRESHOLD;
     p->enabled = true;
@@ -611,7 +611,7 @@ static int behavior_dir_from_json(struct cresc_jsonv *v, const json_t *o,
     if (arr == NULL) {
         return 0;
     }
-    struct cresc_rate_policy list[CRESC_RATE_POLICIES_MAX];
+    struct cresc_rate_policy list[CRESC_RATE_POLICIES_MAX] = {0};
     size_t i;
     json_t *item;
     json_array_foreach(arr, i, item)
@@ -701,7 +701,7 @@ static int policies_from_json(struct cresc_jsonv *v, const json_t *obj,
         }
         return 0;
     }
-    struct cresc_policy_spec list[CRESC_POLICIES_MAX];
+    struct cresc_policy_spec list[CRESC_POLICIES_MAX] = {0};
     size_t i;
     json_t *item;
     json_array_foreach(arr, i, item)
