@@ -67,6 +67,7 @@ struct engine {
     bool txn_open;
     bool offsets_dirty;       /* consumed something since the last commit */
     bool need_reset;          /* a transaction failed: drop state and rebuild */
+    bool flush_needed;        /* a service is urgent or has an acknowledgement to publish */
     bool producer_broken;     /* fatal producer error: recreate it */
     int64_t generation;       /* group generation of the current assignment (0: unknown) */
     struct pending_cmd *cmds; /* produced in the open transaction */
@@ -507,7 +508,7 @@ static struct cresc_service *service_for(struct engine *e, const char *name, int
     return s;
 }
 
-static void handle_sample(struct engine *e, const rd_kafka_message_t *m)
+static void handle_sample(struct engine *e, const rd_kafka_message_t *m, int64_t now, int64_t wall)
 {
     atomic_fetch_add(&e->stats->samples, 1);
     struct cresc_sample smp;
@@ -523,7 +524,7 @@ static void handle_sample(struct engine *e, const rd_kafka_message_t *m)
     }
     enum cresc_window_verdict v = CRESC_WINDOW_ACCEPTED;
     bool crossed = false;
-    int rc = cresc_service_add_sample(s, &smp, engine_now_ms(), wall_now_ms(), &v, &crossed);
+    int rc = cresc_service_add_sample(s, &smp, now, wall, &v, &crossed);
     if (rc != 0 || v == CRESC_WINDOW_SKEWED || v == CRESC_WINDOW_FULL) {
         atomic_fetch_add(&e->stats->rejected, 1);
         return;
@@ -534,10 +535,11 @@ static void handle_sample(struct engine *e, const rd_kafka_message_t *m)
     }
     if (crossed && !s->urgent_used) {
         s->urgent = true;
+        e->flush_needed = true;
     }
 }
 
-static void handle_control(struct engine *e, const rd_kafka_message_t *m)
+static void handle_control(struct engine *e, const rd_kafka_message_t *m, int64_t now, int64_t wall)
 {
     struct cresc_control c;
     struct cresc_msg_error me;
@@ -551,8 +553,7 @@ static void handle_control(struct engine *e, const rd_kafka_message_t *m)
         return;
     }
     struct cresc_control_result r;
-    const int64_t now = engine_now_ms();
-    int rc = cresc_control_apply(s, &c, now, wall_now_ms(), &r);
+    int rc = cresc_control_apply(s, &c, now, wall, &r);
     if (rc != 0) {
         cresc_log(CRESC_LOG_ERROR, LOGC, "Control %s for %s: %s", c.request_id, c.service,
                   cresc_strerror(rc));
@@ -571,10 +572,12 @@ static void handle_control(struct engine *e, const rd_kafka_message_t *m)
         }
     }
     s->dirty = true;
+    e->flush_needed = true;
     cresc_control_release(&c);
 }
 
-static void handle_message(struct engine *e, rd_kafka_message_t *m)
+/* now/wall: the clocks read once for the whole poll batch. */
+static void handle_message(struct engine *e, rd_kafka_message_t *m, int64_t now, int64_t wall)
 {
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -593,9 +596,9 @@ static void handle_message(struct engine *e, rd_kafka_message_t *m)
     }
     const char *topic = rd_kafka_topic_name(m->rkt);
     if (strcmp(topic, e->topics.samples) == 0) {
-        handle_sample(e, m);
+        handle_sample(e, m, now, wall);
     } else if (strcmp(topic, e->topics.control) == 0) {
-        handle_control(e, m);
+        handle_control(e, m, now, wall);
     }
 }
 
@@ -1129,15 +1132,18 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
         }
         int64_t wait = next_tick - now;
         rd_kafka_message_t *m = cresc_consumer_poll(e.consumer, (int)(wait < 100 ? wait : 100));
+        const int64_t batch_now = engine_now_ms();
+        const int64_t batch_wall = wall_now_ms();
         for (int k = 0; m != NULL; k++) {
-            handle_message(&e, m);
+            handle_message(&e, m, batch_now, batch_wall);
             rd_kafka_message_destroy(m);
             if (k + 1 >= POLL_BATCH_MAX || e.need_reset) {
                 break;
             }
             m = cresc_consumer_poll(e.consumer, 0);
         }
-        if (!e.need_reset) {
+        if (!e.need_reset && e.flush_needed) {
+            e.flush_needed = false;
             flush_urgent(&e);
         }
         cresc_producer_poll(e.producer, 0);
