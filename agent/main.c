@@ -322,13 +322,11 @@ static void tick_simulate(struct agent *a, const struct cresc_sample *tmpl)
     struct cresc_sample s = *tmpl;
     int64_t t_ms = (int64_t)a->sim_tick * cfg->interval_ms;
     int64_t ts = wall_ms();
-    char base[CRESC_ID_MAX + 1];
-    memcpy(base, tmpl->instance_id, sizeof(base));
-    base[CRESC_ID_MAX - 8] = '\0'; /* room for "-NNNNNNN" */
     for (uint32_t i = 0; i < (uint32_t)cfg->simulate; i++) {
         cresc_simulate_sample((enum cresc_sim_profile)cfg->profile, (uint64_t)cfg->seed, t_ms,
                               cfg->sim_period_ms, i, &s);
-        snprintf(s.instance_id, sizeof(s.instance_id), "%s-%05u", base, i);
+        /* The base is cut to 117 bytes so "-" and up to 10 digits still fit CRESC_ID_MAX. */
+        snprintf(s.instance_id, sizeof(s.instance_id), "%.117s-%05u", tmpl->instance_id, i);
         s.seq = ++a->sim_seq[i];
         s.dropped = a->sim_dropped[i];
         s.ts_ms = ts;
