@@ -1,7 +1,7 @@
 /* The per-service sliding view (window.h): instances kept in an array of pointers sorted by
- * instance_id (bsearch lookup, memmove insert: 10k instances cost at most 80 KB of moves per
- * new instance, and new instances are rare next to samples), each with a bounded ring of
- * recent values. Pure: every clock comes from the caller. */
+ * instance_id (binary-search lookup giving the insert position, memmove insert: 20k instances
+ * cost ~5 us per new instance, and new instances are rare next to samples), each with a
+ * bounded ring of recent values and its window sums. Pure: every clock comes from the caller. */
 #include "cresc/window.h"
 
 #include <stdlib.h>
