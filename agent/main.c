@@ -368,7 +368,9 @@ static int build_props(const struct cresc_kv_list *user, struct cresc_kv_list *o
         return CRESC_ETOOBIG;
     }
     memcpy(items, mine, sizeof(mine));
-    memcpy(items + n, user->items, user->n * sizeof(*user->items));
+    if (user->n > 0) {
+        memcpy(items + n, user->items, user->n * sizeof(*user->items));
+    }
     out->n = n + user->n;
     out->items = items;
     return CRESC_OK;
