@@ -143,7 +143,8 @@ int main(int argc, char **argv)
         cresc_log(CRESC_LOG_CRITICAL, CRESC_LOGGER_API, "%s", err);
         goto out;
     }
-    struct cresc_view_opts vo = {&kc, topics.state, cresc_writes_on_state, writes};
+    struct cresc_view_opts vo = {&kc, topics.state, cresc_writes_on_state, writes,
+                                 cresc_server_cache_free};
     if (cresc_view_new(&vo, &view, err, sizeof(err)) != CRESC_OK) {
         cresc_log(CRESC_LOG_CRITICAL, CRESC_LOGGER_API, "%s", err);
         goto out;

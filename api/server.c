@@ -42,6 +42,7 @@ struct cresc_server {
     struct cresc_server_opts o;
     size_t token_len;
     int port;
+    char later; /* its address marks a request answered on the handler's second call */
 };
 
 enum phase {
@@ -181,6 +182,71 @@ static const struct cresc_view_snap *lookup_service(struct cresc_server *s,
 
 /* ---- reads ---------------------------------------------------------------------------- */
 
+void cresc_server_cache_free(void *response)
+{
+    MHD_destroy_response(response);
+}
+
+static size_t cache_slot(enum cresc_route_id route)
+{
+    switch (route) {
+    case CRESC_ROUTE_DECISION:
+        return 1;
+    case CRESC_ROUTE_CONFIG:
+        return 2;
+    case CRESC_ROUTE_PRIORITIES:
+        return 3;
+    case CRESC_ROUTE_STATUS:
+    case CRESC_ROUTE_DASHBOARD:
+    case CRESC_ROUTE_HEALTHZ:
+    case CRESC_ROUTE_READYZ:
+    case CRESC_ROUTE_METRICS:
+    case CRESC_ROUTE_OPENAPI:
+    case CRESC_ROUTE_SCALE:
+    case CRESC_ROUTE_PRIORITY_ITEM:
+    case CRESC_ROUTE_UNMATCHED:
+    case CRESC_ROUTE_COUNT:
+        break;
+    }
+    return 0;
+}
+
+/* Queue a read body. The response object (body copy + headers) is made once per snapshot and
+ * kept in the snapshot's cache slot: MHD responses are reference-counted and may be queued
+ * on many connections at once, so a hot read costs no allocation or copy. The snapshot
+ * destroys its responses when it is freed; MHD keeps each alive until its sends finish. */
+static enum MHD_Result queue_cached(struct MHD_Connection *c, const struct cresc_view_snap *snap,
+                                    size_t slot, const char *body, size_t len, const char *h1,
+                                    const char *v1)
+{
+    struct cresc_view_snap *m = (struct cresc_view_snap *)(uintptr_t)snap;
+    if (m->_cache_free == NULL || slot >= CRESC_VIEW_SNAP_CACHE) {
+        return queue(c, 200, CT_JSON, body, len, h1, v1, NULL, NULL);
+    }
+    struct MHD_Response *r = atomic_load_explicit(&m->_cache[slot], memory_order_acquire);
+    if (r == NULL) {
+        struct MHD_Response *mine =
+            MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+        if (mine == NULL) {
+            return MHD_NO;
+        }
+        MHD_add_response_header(mine, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON);
+        MHD_add_response_header(mine, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        if (h1 != NULL) {
+            MHD_add_response_header(mine, h1, v1);
+        }
+        void *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(&m->_cache[slot], &expected, mine,
+                                                    memory_order_acq_rel, memory_order_acquire)) {
+            r = mine;
+        } else {
+            MHD_destroy_response(mine); /* another thread won: use its response */
+            r = expected;
+        }
+    }
+    return MHD_queue_response(c, 200, r);
+}
+
 static enum MHD_Result serve_scaling_read(struct cresc_server *s, struct MHD_Connection *c,
                                           enum cresc_route_id route, unsigned *status)
 {
@@ -221,8 +287,8 @@ static enum MHD_Result serve_scaling_read(struct cresc_server *s, struct MHD_Con
         break;
     }
     *status = 200;
-    enum MHD_Result ret =
-        queue(c, 200, CT_JSON, body, len, etag[0] ? MHD_HTTP_HEADER_ETAG : NULL, etag, NULL, NULL);
+    enum MHD_Result ret = queue_cached(c, snap, cache_slot(route), body, len,
+                                       etag[0] ? MHD_HTTP_HEADER_ETAG : NULL, etag);
     cresc_view_snap_put(snap);
     return ret;
 }
@@ -588,7 +654,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
     struct cresc_server *s = cls;
     (void)version;
-    if (*req_cls != NULL) {
+    if (*req_cls == &s->later) {
+        if (*upload_size > 0) {
+            *upload_size = 0; /* a body on a read or an error answer: ignored */
+            return MHD_YES;
+        }
+    } else if (*req_cls != NULL) {
         return handle_write(s, c, *req_cls, upload, upload_size);
     }
     int64_t t0 = now_ns();
@@ -596,6 +667,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     unsigned status = 500;
     enum MHD_Result ret = MHD_NO;
     enum cresc_route_result rr = cresc_route_match(method, url, &rm);
+    if (*req_cls == NULL && !cresc_route_is_write(rm.route, rm.method)) {
+        /* libmicrohttpd 0.9.x closes the connection after a response queued on the first
+           call (it cannot know the request has no body yet): answer on the next call so
+           keep-alive connections stay open. Writes answer early only to refuse a body. */
+        *req_cls = &s->later;
+        return MHD_YES;
+    }
     if (rr == CRESC_ROUTE_NOT_FOUND) {
         status = 404;
         ret = queue_error_msg(c, 404, "", "no such endpoint; see /openapi.json");
@@ -670,7 +748,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
     struct cresc_server *s = cls;
     struct wreq *q = *req_cls;
     (void)c;
-    if (q == NULL) {
+    if (q == NULL || *req_cls == &s->later) {
+        *req_cls = NULL;
         return;
     }
     if (q->submitted) {

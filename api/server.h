@@ -37,6 +37,9 @@ CRESC_WUR int cresc_server_start(const struct cresc_server_opts *opts, struct cr
                                  char *err, size_t errlen);
 /* The bound port (useful with port 0). */
 int cresc_server_port(const struct cresc_server *s);
+/* The view's cache_free hook: releases the prepared responses kept per snapshot. */
+void cresc_server_cache_free(void *response);
+
 /* Stop accepting, close every connection, free; NULL is a no-op. */
 void cresc_server_stop(struct cresc_server *s);
 

@@ -30,6 +30,7 @@ struct cresc_view {
     char topic[CRESC_TOPIC_MAX];
     cresc_view_state_cb on_state;
     void *opaque;
+    void (*cache_free)(void *obj);
     pthread_t thread;
     bool thread_started;
     atomic_bool stop;
@@ -66,6 +67,12 @@ static void snap_free(struct cresc_view_snap *s)
     if (s == NULL) {
         return;
     }
+    for (size_t i = 0; i < CRESC_VIEW_SNAP_CACHE; i++) {
+        void *obj = atomic_load(&s->_cache[i]);
+        if (obj != NULL && s->_cache_free != NULL) {
+            s->_cache_free(obj);
+        }
+    }
     cresc_state_release(&s->st);
     free(s->status);
     free(s->decision);
@@ -91,6 +98,9 @@ struct cresc_view_snap *cresc_view_snap_new(struct cresc_state *st)
         return NULL;
     }
     atomic_init(&s->_refs, 1);
+    for (size_t i = 0; i < CRESC_VIEW_SNAP_CACHE; i++) {
+        atomic_init(&s->_cache[i], NULL);
+    }
     s->st = *st;
     memset(st, 0, sizeof(*st));
     s->status = render_to(cresc_render_status(&s->st), &s->status_len);
@@ -362,6 +372,7 @@ static void handle_record(struct cresc_view *v, const rd_kafka_message_t *m)
         cresc_log(CRESC_LOG_CRITICAL, CRESC_LOGGER_API, "out of memory rendering a snapshot");
         abort();
     }
+    snap->_cache_free = v->cache_free;
     /* Keep a reference for the callback: the table may replace it at once. */
     cresc_view_snap_ref(snap);
     if (!table_put(v, snap)) {
@@ -467,6 +478,7 @@ int cresc_view_new(const struct cresc_view_opts *opts, struct cresc_view **out, 
     snprintf(v->topic, sizeof(v->topic), "%s", opts->topic);
     v->on_state = opts->on_state;
     v->opaque = opts->opaque;
+    v->cache_free = opts->cache_free;
 
     rc = cresc_kafka_conf_new(opts->kafka, &conf, err, errlen);
     if (rc != CRESC_OK) {

@@ -17,9 +17,17 @@
 
 #define CRESC_VIEW_SERVICES_MAX 10000 /* services kept; more are refused (logged once) */
 
-/* One service's state as of one state record; immutable once published. */
+#define CRESC_VIEW_SNAP_CACHE 4 /* slots for the HTTP layer's ready-made responses */
+
+/* One service's state as of one state record; immutable once published (except the cache
+ * slots, which the HTTP layer fills once, atomically). */
 struct cresc_view_snap {
     atomic_int _refs;
+    /* Opaque objects derived from this snapshot (e.g. one prepared HTTP response per body),
+       filled lazily with compare-and-swap and released with _cache_free when the snapshot is
+       freed. NULL _cache_free: the slots stay unused. */
+    _Atomic(void *) _cache[CRESC_VIEW_SNAP_CACHE];
+    void (*_cache_free)(void *obj);
     struct cresc_state st; /* decoded snapshot (arrays owned) */
     char *status;          /* GET /scaling/status body (JSON), NUL-terminated */
     size_t status_len;
@@ -40,6 +48,7 @@ struct cresc_view_opts {
     const char *topic;            /* <prefix>state */
     cresc_view_state_cb on_state; /* may be NULL */
     void *opaque;
+    void (*cache_free)(void *obj); /* releases what the HTTP layer caches per snapshot */
 };
 
 struct cresc_view_stats {

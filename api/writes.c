@@ -96,6 +96,13 @@ static void resolve_locked(struct cresc_writes *w, struct cresc_write *wr,
 {
     wr->outcome = o;
     snprintf(wr->reason, sizeof(wr->reason), "%s", reason ? reason : "");
+    if (cresc_log_enabled(CRESC_LOG_DEBUG) && wr->_start_ms > 0) {
+        int64_t now = mono_ms();
+        cresc_log(CRESC_LOG_DEBUG, CRESC_LOGGER_API,
+                  "Write %s for %s: %s after %" PRId64 " ms (delivered after %" PRId64 " ms)",
+                  wr->request_id, wr->service, cresc_write_outcome_name(o), now - wr->_start_ms,
+                  wr->_delivered_ms ? wr->_delivered_ms - wr->_start_ms : -1);
+    }
     wr->snap = cresc_view_snap_ref(snap);
     atomic_fetch_add(&w->counts[o], 1);
     /* Unlink: a resolved write takes no further events. */
@@ -172,6 +179,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
             resolve_locked(w, wr, CRESC_WRITE_UNAVAILABLE, reason, NULL, &wakes);
         } else {
             wr->_delivered = true;
+            wr->_delivered_ms = mono_ms();
         }
         break;
     }
@@ -347,6 +355,8 @@ bool cresc_writes_submit(struct cresc_writes *w, struct cresc_write *wr,
     wr->outcome = CRESC_WRITE_PENDING;
     wr->snap = NULL;
     wr->_delivered = false;
+    wr->_start_ms = mono_ms();
+    wr->_delivered_ms = 0;
     wr->_next = NULL;
     wr->_wake_next = NULL;
 

@@ -41,6 +41,8 @@ struct cresc_write {
                                            (a reference, released by cresc_writes_finish) */
     /* private */
     uint64_t _seq;
+    int64_t _start_ms;     /* monotonic, at submit */
+    int64_t _delivered_ms; /* monotonic, at the delivery report (0: not yet) */
     int64_t _deadline_ms;
     bool _delivered;
     bool _listed;
