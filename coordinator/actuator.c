@@ -410,6 +410,12 @@ static void *worker_main(void *arg)
     /* Signals belong to the loop thread (flags set by its handlers). */
     sigset_t all;
     sigfillset(&all);
+    /* ...except the synchronous ones: blocking them would hide a crash in this thread. */
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGABRT);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
 
     struct cresc_act_http *http = NULL;

@@ -191,10 +191,12 @@ struct http_req {
 };
 
 /* Retry policy of an HTTP answer: 408, 429 and 5xx are worth retrying; other 4xx mean the
- * request itself is wrong (bad name, no RBAC permission) and a retry would fail the same. */
+ * request itself is wrong (bad name, no RBAC permission) and a redirect means a wrong URL
+ * (redirects are not followed: they would carry the token elsewhere); a retry would fail
+ * the same way. */
 static bool http_retryable(long code)
 {
-    return code == 408 || code == 429 || code >= 500 || code < 400;
+    return code == 408 || code == 429 || code >= 500;
 }
 
 static int http_do(struct cresc_act_http *h, const struct http_req *rq, const atomic_bool *stop,

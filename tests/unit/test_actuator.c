@@ -386,9 +386,34 @@ static void test_k8s_gives_up_and_reports(void **state)
     stand_in_stop(s);
 }
 
+static void permanent_once(int status)
+{
+    struct stand_in *s = stand_in_start();
+    s->always = status;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", s->port);
+    struct cresc_actuator_opts o;
+    base_opts(&o, CRESC_ACTUATOR_WEBHOOK);
+    o.webhook_url = url;
+    o.retries = 5;
+    struct cresc_actuator *a = NULL;
+    char err[256] = "";
+    assert_int_equal(cresc_actuator_new(&o, &a, err, sizeof err), 0);
+    struct cresc_scale_command c;
+    make_cmd(&c, "api", 1, 1, 2, 5);
+    assert_int_equal(cresc_actuator_submit(a, &c), 0);
+    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(stand_in_count(s), 1);
+    assert_int_equal(cresc_actuator_stats(a).failed, 1);
+    cresc_actuator_free(a);
+    stand_in_stop(s);
+}
+
 static void test_k8s_permanent_error_not_retried(void **state)
 {
     (void)state;
+    permanent_once(404); /* webhook: no such hook */
+    permanent_once(302); /* redirects are not followed (the token would go along) */
     struct stand_in *s = stand_in_start();
     s->always = 403;
     char url[64];
