@@ -154,12 +154,39 @@ static int read_token(const char *path, char *buf, size_t cap, struct cresc_act_
     return 0;
 }
 
+/* The URL as it may appear in logs and the state: scheme, host, port and path only. A
+ * webhook's query string or user:password part often carries a secret. */
+static void url_for_log(const char *url, char *out, size_t cap)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(out, cap, "(unparsable URL)");
+    } else {
+        (void)curl_url_get(u, CURLUPART_PORT, &port, 0);
+        (void)curl_url_get(u, CURLUPART_PATH, &path, 0);
+        (void)curl_url_get(u, CURLUPART_QUERY, &query, 0);
+        snprintf(out, cap, "%s://%s%s%s%s%s", scheme, host, port != NULL ? ":" : "",
+                 port != NULL ? port : "", path != NULL ? path : "", query != NULL ? "?..." : "");
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_url_cleanup(u);
+}
+
 /* One line describing a non-2xx answer: the Kubernetes Status message if the body is one,
  * else the start of the body. */
 static void describe_http_error(const char *method, const char *url, long code,
                                 const struct resp_buf *body, struct cresc_act_result *res)
 {
     char detail[160] = "";
+    char shown[URL_MAX];
+    url_for_log(url, shown, sizeof shown);
     json_t *j = json_loadb(body->data, body->len, 0, NULL);
     const char *m = json_string_value(json_object_get(j, "message"));
     if (m != NULL) {
@@ -173,7 +200,7 @@ static void describe_http_error(const char *method, const char *url, long code,
         detail[k] = '\0';
     }
     json_decref(j);
-    snprintf(res->msg, sizeof res->msg, "HTTP %ld from %s %s%s%s", code, method, url,
+    snprintf(res->msg, sizeof res->msg, "HTTP %ld from %s %.140s%s%.90s", code, method, shown,
              detail[0] != '\0' ? ": " : "", detail);
 }
 
@@ -258,16 +285,18 @@ static int http_do(struct cresc_act_http *h, const struct http_req *rq, const at
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
 
+    char shown[URL_MAX];
+    url_for_log(rq->url, shown, sizeof shown);
     CURLcode cc = curl_easy_perform(c);
     /* The handle keeps a pointer to the header list until the next reset. */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     if (cc != CURLE_OK) {
         if (cc == CURLE_ABORTED_BY_CALLBACK) {
-            snprintf(res->msg, sizeof res->msg, "%s %s aborted: shutting down", rq->method,
-                     rq->url);
+            snprintf(res->msg, sizeof res->msg, "%s %.160s aborted: shutting down", rq->method,
+                     shown);
             rc = CRESC_ESTATE;
         } else {
-            snprintf(res->msg, sizeof res->msg, "%s %s: %s", rq->method, rq->url,
+            snprintf(res->msg, sizeof res->msg, "%s %.160s: %.80s", rq->method, shown,
                      curl_easy_strerror(cc));
             res->permanent = cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT;
             rc = cc == CURLE_OPERATION_TIMEDOUT ? CRESC_ETIMEDOUT : CRESC_EIO;

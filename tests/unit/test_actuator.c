@@ -390,8 +390,8 @@ static void permanent_once(int status)
 {
     struct stand_in *s = stand_in_start();
     s->always = status;
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u", s->port);
+    char url[96];
+    snprintf(url, sizeof url, "http://user:pw@127.0.0.1:%u/hook?key=s3cr3t", s->port);
     struct cresc_actuator_opts o;
     base_opts(&o, CRESC_ACTUATOR_WEBHOOK);
     o.webhook_url = url;
@@ -405,6 +405,13 @@ static void permanent_once(int status)
     assert_int_equal(cresc_actuator_drain(a, 5000), 0);
     assert_int_equal(stand_in_count(s), 1);
     assert_int_equal(cresc_actuator_stats(a).failed, 1);
+    /* the reported URL keeps no secret: neither the query string nor the user info */
+    char st[CRESC_REASON_MAX], want[96];
+    cresc_actuator_status(a, st, sizeof st);
+    snprintf(want, sizeof want, "from POST http://127.0.0.1:%u/hook?...:", s->port);
+    assert_non_null(strstr(st, want));
+    assert_null(strstr(st, "s3cr3t"));
+    assert_null(strstr(st, "pw@"));
     cresc_actuator_free(a);
     stand_in_stop(s);
 }
