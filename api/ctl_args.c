@@ -252,11 +252,80 @@ static int want_args(const char *cmd, size_t got, size_t want, char *err, size_t
     return 0;
 }
 
+/* config get | config set KEY=VALUE... */
+static int parse_config(const char *const *pos, size_t n, struct cresc_ctl_args *out, char *err,
+                        size_t errlen)
+{
+    const char *sub = n > 1 ? pos[1] : NULL;
+    if (sub && strcmp(sub, "get") == 0) {
+        out->cmd = CRESC_CTL_CMD_CONFIG_GET;
+        return want_args("config get", n, 2, err, errlen);
+    }
+    if (sub && strcmp(sub, "set") == 0) {
+        out->cmd = CRESC_CTL_CMD_CONFIG_SET;
+        if (n < 3) {
+            set_err(err, errlen, "config set: give at least one KEY=VALUE");
+            return CRESC_EINVAL;
+        }
+        if (n - 2 > CRESC_CTL_KV_MAX) {
+            set_err(err, errlen, "config set: too many KEY=VALUE words");
+            return CRESC_EINVAL;
+        }
+        for (size_t i = 2; i < n; i++) {
+            out->kv[out->n_kv++] = pos[i];
+        }
+        return 0;
+    }
+    set_err(err, errlen, "config: expected `get` or `set`, not \"%s\"", sub ? sub : "");
+    return CRESC_EINVAL;
+}
+
+/* priorities list | set MATCH PRIORITY ALLOCATION | delete MATCH */
+static int parse_priorities(const char *const *pos, size_t n, struct cresc_ctl_args *out, char *err,
+                            size_t errlen)
+{
+    const char *sub = n > 1 ? pos[1] : NULL;
+    if (sub && strcmp(sub, "list") == 0) {
+        out->cmd = CRESC_CTL_CMD_PRIO_LIST;
+        return want_args("priorities list", n, 2, err, errlen);
+    }
+    if (sub && strcmp(sub, "set") == 0) {
+        out->cmd = CRESC_CTL_CMD_PRIO_SET;
+        if (want_args("priorities set", n, 5, err, errlen) != 0 ||
+            copy_bounded(out->match_id, sizeof out->match_id, pos[2], "MATCH", err, errlen) != 0) {
+            return CRESC_EINVAL;
+        }
+        if (parse_int32(pos[3], &out->priority) != 0) {
+            set_err(err, errlen, "priorities set: PRIORITY must be a whole number, not \"%s\"",
+                    pos[3]);
+            return CRESC_EINVAL;
+        }
+        if (parse_double(pos[4], &out->resource_allocation) != 0) {
+            set_err(err, errlen, "priorities set: ALLOCATION must be a number, not \"%s\"", pos[4]);
+            return CRESC_EINVAL;
+        }
+        return 0;
+    }
+    if (sub && strcmp(sub, "delete") == 0) {
+        out->cmd = CRESC_CTL_CMD_PRIO_DELETE;
+        if (want_args("priorities delete", n, 3, err, errlen) != 0) {
+            return CRESC_EINVAL;
+        }
+        if (pos[2][0] == '\0') {
+            set_err(err, errlen, "priorities delete: MATCH is empty");
+            return CRESC_EINVAL;
+        }
+        return copy_bounded(out->match_id, sizeof out->match_id, pos[2], "MATCH", err, errlen);
+    }
+    set_err(err, errlen, "priorities: expected `list`, `set` or `delete`, not \"%s\"",
+            sub ? sub : "");
+    return CRESC_EINVAL;
+}
+
 static int parse_command(const char *const *pos, size_t n, struct cresc_ctl_args *out, char *err,
                          size_t errlen)
 {
     const char *c = pos[0];
-    const char *sub = n > 1 ? pos[1] : NULL;
     if (strcmp(c, "help") == 0) {
         out->cmd = CRESC_CTL_CMD_HELP;
         return 0;
@@ -285,66 +354,10 @@ static int parse_command(const char *const *pos, size_t n, struct cresc_ctl_args
         return 0;
     }
     if (strcmp(c, "config") == 0) {
-        if (sub && strcmp(sub, "get") == 0) {
-            out->cmd = CRESC_CTL_CMD_CONFIG_GET;
-            return want_args("config get", n, 2, err, errlen);
-        }
-        if (sub && strcmp(sub, "set") == 0) {
-            out->cmd = CRESC_CTL_CMD_CONFIG_SET;
-            if (n < 3) {
-                set_err(err, errlen, "config set: give at least one KEY=VALUE");
-                return CRESC_EINVAL;
-            }
-            if (n - 2 > CRESC_CTL_KV_MAX) {
-                set_err(err, errlen, "config set: too many KEY=VALUE words");
-                return CRESC_EINVAL;
-            }
-            for (size_t i = 2; i < n; i++) {
-                out->kv[out->n_kv++] = pos[i];
-            }
-            return 0;
-        }
-        set_err(err, errlen, "config: expected `get` or `set`, not \"%s\"", sub ? sub : "");
-        return CRESC_EINVAL;
+        return parse_config(pos, n, out, err, errlen);
     }
     if (strcmp(c, "priorities") == 0) {
-        if (sub && strcmp(sub, "list") == 0) {
-            out->cmd = CRESC_CTL_CMD_PRIO_LIST;
-            return want_args("priorities list", n, 2, err, errlen);
-        }
-        if (sub && strcmp(sub, "set") == 0) {
-            out->cmd = CRESC_CTL_CMD_PRIO_SET;
-            if (want_args("priorities set", n, 5, err, errlen) != 0 ||
-                copy_bounded(out->match_id, sizeof out->match_id, pos[2], "MATCH", err, errlen) !=
-                    0) {
-                return CRESC_EINVAL;
-            }
-            if (parse_int32(pos[3], &out->priority) != 0) {
-                set_err(err, errlen, "priorities set: PRIORITY must be a whole number, not \"%s\"",
-                        pos[3]);
-                return CRESC_EINVAL;
-            }
-            if (parse_double(pos[4], &out->resource_allocation) != 0) {
-                set_err(err, errlen, "priorities set: ALLOCATION must be a number, not \"%s\"",
-                        pos[4]);
-                return CRESC_EINVAL;
-            }
-            return 0;
-        }
-        if (sub && strcmp(sub, "delete") == 0) {
-            out->cmd = CRESC_CTL_CMD_PRIO_DELETE;
-            if (want_args("priorities delete", n, 3, err, errlen) != 0) {
-                return CRESC_EINVAL;
-            }
-            if (pos[2][0] == '\0') {
-                set_err(err, errlen, "priorities delete: MATCH is empty");
-                return CRESC_EINVAL;
-            }
-            return copy_bounded(out->match_id, sizeof out->match_id, pos[2], "MATCH", err, errlen);
-        }
-        set_err(err, errlen, "priorities: expected `list`, `set` or `delete`, not \"%s\"",
-                sub ? sub : "");
-        return CRESC_EINVAL;
+        return parse_priorities(pos, n, out, err, errlen);
     }
     set_err(err, errlen, "unknown command \"%s\" (see %s)", c, "crescendoctl --help");
     return CRESC_EINVAL;
@@ -376,82 +389,58 @@ static int apply_env(cresc_ctl_getenv_fn getenv_fn, struct cresc_ctl_args *out, 
     return 0;
 }
 
-int cresc_ctl_args_parse(int argc, char *const *argv, cresc_ctl_getenv_fn getenv_fn,
-                         struct cresc_ctl_args *out, char *err, size_t errlen)
-{
-    const char *pos[POSITIONALS_MAX];
-    size_t n_pos = 0;
-    bool opts_done = false, help = false, version = false, reason_given = false;
-    bool token_flag = false, token_file_flag = false;
+/* What the option words said, besides the values stored in the args. */
+struct opt_seen {
+    bool help, version, reason, token, token_file;
+};
 
-    memset(out, 0, sizeof *out);
-    memcpy(out->api_url, CRESC_CTL_DEFAULT_API, sizeof CRESC_CTL_DEFAULT_API);
-    out->timeout_ms = CRESC_CTL_DEFAULT_TIMEOUT_MS;
-    if (apply_env(getenv_fn, out, err, errlen) != 0) {
+/* Apply the option at argv[*i] (taking its value from the next word when needed). */
+static int handle_option(int argc, char *const *argv, int *i, struct cresc_ctl_args *out,
+                         struct opt_seen *seen, char *err, size_t errlen)
+{
+    const char *a = argv[*i];
+    const char *value = NULL;
+    const struct opt_def *def = find_opt(a, &value);
+    if (!def) {
+        set_err(err, errlen, "unknown option \"%s\" (see %s)", a, "crescendoctl --help");
         return CRESC_EINVAL;
     }
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!opts_done && strcmp(a, "--") == 0) {
-            opts_done = true;
-            continue;
-        }
-        if (opts_done || !looks_like_option(a)) {
-            if (n_pos >= POSITIONALS_MAX) {
-                set_err(err, errlen, "too many arguments");
-                return CRESC_EINVAL;
-            }
-            pos[n_pos++] = a;
-            continue;
-        }
-        const char *value = NULL;
-        const struct opt_def *def = find_opt(a, &value);
-        if (!def) {
-            set_err(err, errlen, "unknown option \"%s\" (see %s)", a, "crescendoctl --help");
+    if (def->id == OPT_HELP || def->id == OPT_VERSION) {
+        *(def->id == OPT_HELP ? &seen->help : &seen->version) = true;
+        return 0;
+    }
+    if (!value) {
+        if (*i + 1 >= argc) {
+            set_err(err, errlen, "%s needs a value", a);
             return CRESC_EINVAL;
         }
-        if (def->id == OPT_HELP) {
-            help = true;
-            continue;
+        value = argv[++*i];
+    }
+    /* A flag beats the environment: --token clears $API_TOKEN_FILE and vice versa. */
+    if (def->id == OPT_TOKEN) {
+        seen->token = true;
+        if (!seen->token_file) {
+            out->token_file[0] = '\0';
         }
-        if (def->id == OPT_VERSION) {
-            version = true;
-            continue;
-        }
-        if (!value) {
-            if (i + 1 >= argc) {
-                set_err(err, errlen, "%s needs a value", a);
-                return CRESC_EINVAL;
-            }
-            value = argv[++i];
-        }
-        /* A flag beats the environment: --token clears $API_TOKEN_FILE and vice versa. */
-        if (def->id == OPT_TOKEN) {
-            token_flag = true;
-            if (!token_file_flag) {
-                out->token_file[0] = '\0';
-            }
-        } else if (def->id == OPT_TOKEN_FILE) {
-            token_file_flag = true;
-            if (!token_flag) {
-                out->token[0] = '\0';
-            }
-        }
-        if (apply_opt(def, value, out, &reason_given, err, errlen) != 0) {
-            return CRESC_EINVAL;
+    } else if (def->id == OPT_TOKEN_FILE) {
+        seen->token_file = true;
+        if (!seen->token) {
+            out->token[0] = '\0';
         }
     }
-    if (token_flag && token_file_flag) {
+    return apply_opt(def, value, out, &seen->reason, err, errlen);
+}
+
+/* The checks that need the whole command line. */
+static int finish(const struct opt_seen *seen, const char *const *pos, size_t n_pos,
+                  struct cresc_ctl_args *out, char *err, size_t errlen)
+{
+    if (seen->token && seen->token_file) {
         set_err(err, errlen, "give --token or --token-file, not both");
         return CRESC_EINVAL;
     }
-    if (help) {
-        out->cmd = CRESC_CTL_CMD_HELP;
-        return 0;
-    }
-    if (version) {
-        out->cmd = CRESC_CTL_CMD_VERSION;
+    if (seen->help || seen->version) {
+        out->cmd = seen->help ? CRESC_CTL_CMD_HELP : CRESC_CTL_CMD_VERSION;
         return 0;
     }
     if (n_pos == 0) {
@@ -461,11 +450,42 @@ int cresc_ctl_args_parse(int argc, char *const *argv, cresc_ctl_getenv_fn getenv
     if (parse_command(pos, n_pos, out, err, errlen) != 0) {
         return CRESC_EINVAL;
     }
-    if (reason_given && out->cmd != CRESC_CTL_CMD_SCALE) {
+    if (seen->reason && out->cmd != CRESC_CTL_CMD_SCALE) {
         set_err(err, errlen, "--reason only goes with `scale`");
         return CRESC_EINVAL;
     }
     return 0;
+}
+
+int cresc_ctl_args_parse(int argc, char *const *argv, cresc_ctl_getenv_fn getenv_fn,
+                         struct cresc_ctl_args *out, char *err, size_t errlen)
+{
+    const char *pos[POSITIONALS_MAX];
+    size_t n_pos = 0;
+    bool opts_done = false;
+    struct opt_seen seen = {false, false, false, false, false};
+
+    memset(out, 0, sizeof *out);
+    memcpy(out->api_url, CRESC_CTL_DEFAULT_API, sizeof CRESC_CTL_DEFAULT_API);
+    out->timeout_ms = CRESC_CTL_DEFAULT_TIMEOUT_MS;
+    if (apply_env(getenv_fn, out, err, errlen) != 0) {
+        return CRESC_EINVAL;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!opts_done && strcmp(a, "--") == 0) {
+            opts_done = true;
+        } else if (opts_done || !looks_like_option(a)) {
+            if (n_pos >= POSITIONALS_MAX) {
+                set_err(err, errlen, "too many arguments");
+                return CRESC_EINVAL;
+            }
+            pos[n_pos++] = a;
+        } else if (handle_option(argc, argv, &i, out, &seen, err, errlen) != 0) {
+            return CRESC_EINVAL;
+        }
+    }
+    return finish(&seen, pos, n_pos, out, err, errlen);
 }
 
 static bool is_integer_text(const char *s)

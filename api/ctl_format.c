@@ -391,6 +391,81 @@ static const json_t *explanation_of(const json_t *d)
     return json_is_object(e) ? e : d;
 }
 
+/* The count a decision was taken at (0 if unknown). */
+static double instances_of(const json_t *d, const json_t *e)
+{
+    double n = 0.0;
+    if (!number_at(e, "current_instances", &n)) {
+        (void)number_at(d, "current_instances", &n);
+    }
+    return n;
+}
+
+static void format_votes(const json_t *votes, double instances, FILE *out)
+{
+    static const char *const hdr[] = {"POLICY",    "METRIC",  "VALUE",
+                                      "THRESHOLD", "DESIRED", "DIRECTION"};
+    struct cresc_ctl_table t;
+    if (!json_is_array(votes) || json_array_size(votes) == 0 ||
+        cresc_ctl_table_init(&t, 6, hdr) != 0) {
+        return;
+    }
+    size_t i;
+    const json_t *v;
+    json_array_foreach(votes, i, v)
+    {
+        char c[6][128];
+        double total;
+        text_at(v, "policy|name", c[0], sizeof c[0]);
+        text_at(v, "metric", c[1], sizeof c[1]);
+        text_at(v, "value", c[2], sizeof c[2]);
+        /* A request-rate vote carries the total; its threshold is per instance. */
+        if (strcmp(c[1], "request_rate") == 0 && number_at(v, "value", &total) && instances > 0.0) {
+            char per[48];
+            format_real(total / instances, per, sizeof per);
+            size_t used = strlen(c[2]);
+            snprintf(c[2] + used, sizeof c[2] - used, " (%s per instance)", per);
+        }
+        text_at(v, "threshold|target", c[3], sizeof c[3]);
+        text_at(v, "desired", c[4], sizeof c[4]);
+        text_at(v, "direction", c[5], sizeof c[5]);
+        const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5]};
+        if (cresc_ctl_table_add(&t, cells) != 0) {
+            break;
+        }
+    }
+    fprintf(out, "\nVotes\n");
+    cresc_ctl_table_print(&t, out);
+    cresc_ctl_table_release(&t);
+}
+
+static void format_guards(const json_t *guards, FILE *out)
+{
+    static const char *const hdr[] = {"GUARD", "BEFORE", "AFTER", "DETAIL"};
+    struct cresc_ctl_table t;
+    if (!json_is_array(guards) || json_array_size(guards) == 0 ||
+        cresc_ctl_table_init(&t, 4, hdr) != 0) {
+        return;
+    }
+    size_t i;
+    const json_t *g;
+    json_array_foreach(guards, i, g)
+    {
+        char c[4][CRESC_CTL_CELL_MAX];
+        text_at(g, "kind|guard|name", c[0], sizeof c[0]);
+        text_at(g, "before", c[1], sizeof c[1]);
+        text_at(g, "after", c[2], sizeof c[2]);
+        text_at(g, "detail", c[3], sizeof c[3]);
+        const char *cells[] = {c[0], c[1], c[2], c[3]};
+        if (cresc_ctl_table_add(&t, cells) != 0) {
+            break;
+        }
+    }
+    fprintf(out, "\nGuards\n");
+    cresc_ctl_table_print(&t, out);
+    cresc_ctl_table_release(&t);
+}
+
 /* A field of the decision body, else of its explanation. */
 static const char *text2(const json_t *d, const json_t *e, const char *paths, char *buf, size_t cap)
 {
@@ -449,71 +524,8 @@ void cresc_ctl_format_decision(const json_t *d, FILE *out)
     };
     print_kv_table(out, rows, sizeof rows / sizeof rows[0]);
 
-    const json_t *votes = cresc_ctl_lookup(e, "votes");
-    if (json_is_array(votes) && json_array_size(votes) > 0) {
-        static const char *const hdr[] = {"POLICY",    "METRIC",  "VALUE",
-                                          "THRESHOLD", "DESIRED", "DIRECTION"};
-        struct cresc_ctl_table t;
-        if (cresc_ctl_table_init(&t, 6, hdr) == 0) {
-            size_t i;
-            const json_t *v;
-            json_array_foreach(votes, i, v)
-            {
-                char c[6][128];
-                text_at(v, "policy|name", c[0], sizeof c[0]);
-                text_at(v, "metric", c[1], sizeof c[1]);
-                text_at(v, "value", c[2], sizeof c[2]);
-                /* A request-rate vote carries the total; its threshold is per instance. */
-                const json_t *metric = cresc_ctl_lookup(v, "metric");
-                double total, n;
-                if (json_is_string(metric) &&
-                    strcmp(json_string_value(metric), "request_rate") == 0 &&
-                    number_at(v, "value", &total) &&
-                    (number_at(e, "current_instances", &n) ||
-                     number_at(d, "current_instances", &n)) &&
-                    n > 0.0) {
-                    char per[48];
-                    format_real(total / n, per, sizeof per);
-                    size_t used = strlen(c[2]);
-                    snprintf(c[2] + used, sizeof c[2] - used, " (%s per instance)", per);
-                }
-                text_at(v, "threshold|target", c[3], sizeof c[3]);
-                text_at(v, "desired", c[4], sizeof c[4]);
-                text_at(v, "direction", c[5], sizeof c[5]);
-                const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5]};
-                if (cresc_ctl_table_add(&t, cells) != 0) {
-                    break;
-                }
-            }
-            fprintf(out, "\nVotes\n");
-            cresc_ctl_table_print(&t, out);
-            cresc_ctl_table_release(&t);
-        }
-    }
-    const json_t *guards = cresc_ctl_lookup(e, "guards");
-    if (json_is_array(guards) && json_array_size(guards) > 0) {
-        static const char *const hdr[] = {"GUARD", "BEFORE", "AFTER", "DETAIL"};
-        struct cresc_ctl_table t;
-        if (cresc_ctl_table_init(&t, 4, hdr) == 0) {
-            size_t i;
-            const json_t *g;
-            json_array_foreach(guards, i, g)
-            {
-                char c[4][CRESC_CTL_CELL_MAX];
-                text_at(g, "kind|guard|name", c[0], sizeof c[0]);
-                text_at(g, "before", c[1], sizeof c[1]);
-                text_at(g, "after", c[2], sizeof c[2]);
-                text_at(g, "detail", c[3], sizeof c[3]);
-                const char *cells[] = {c[0], c[1], c[2], c[3]};
-                if (cresc_ctl_table_add(&t, cells) != 0) {
-                    break;
-                }
-            }
-            fprintf(out, "\nGuards\n");
-            cresc_ctl_table_print(&t, out);
-            cresc_ctl_table_release(&t);
-        }
-    }
+    format_votes(cresc_ctl_lookup(e, "votes"), instances_of(d, e), out);
+    format_guards(cresc_ctl_lookup(e, "guards"), out);
 }
 
 /* ---- config and generic objects -------------------------------------------------------- */
@@ -767,39 +779,55 @@ void cresc_ctl_format_priorities(const json_t *body, FILE *out)
 
 /* ---- errors ---------------------------------------------------------------------------- */
 
+/* `: <error> (field: <field>)` then the other members as key=value. */
+static void print_error_members(const json_t *j, FILE *out)
+{
+    char buf[CRESC_CTL_CELL_MAX];
+    const json_t *e = json_object_get(j, "error");
+    const json_t *f = json_object_get(j, "field");
+    if (e) {
+        fprintf(out, ": %s", cresc_ctl_format_value(e, buf, sizeof buf));
+    }
+    if (f && !json_is_null(f) && !(json_is_string(f) && json_string_length(f) == 0)) {
+        fprintf(out, " (field: %s)", cresc_ctl_format_value(f, buf, sizeof buf));
+    }
+    const char *k;
+    const json_t *v;
+    union {
+        const json_t *c;
+        json_t *m;
+    } obj = {.c = j};
+    json_object_foreach(obj.m, k, v)
+    {
+        if (strcmp(k, "error") != 0 && strcmp(k, "field") != 0) {
+            fprintf(out, " %s=%s", k, cresc_ctl_format_value(v, buf, sizeof buf));
+        }
+    }
+}
+
+/* A body that is not JSON, on one line, control bytes replaced, cut at 4 KiB. */
+static void print_raw(const char *body, size_t len, FILE *out)
+{
+    size_t n = len < 4096 ? len : 4096;
+    fprintf(out, ": ");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)body[i];
+        fputc(ch == '\n' || ch == '\r' ? ' ' : (ch < 0x20 ? '?' : ch), out);
+    }
+    if (n < len) {
+        fprintf(out, "...");
+    }
+}
+
 void cresc_ctl_format_error(long http_status, const char *body, size_t len, FILE *out)
 {
     json_error_t jerr;
     json_t *j = body && len > 0 ? json_loadb(body, len, 0, &jerr) : NULL;
     fprintf(out, "error: HTTP %ld", http_status);
     if (json_is_object(j)) {
-        char buf[CRESC_CTL_CELL_MAX];
-        const json_t *e = json_object_get(j, "error");
-        const json_t *f = json_object_get(j, "field");
-        if (e) {
-            fprintf(out, ": %s", cresc_ctl_format_value(e, buf, sizeof buf));
-        }
-        if (f && !json_is_null(f) && !(json_is_string(f) && json_string_length(f) == 0)) {
-            fprintf(out, " (field: %s)", cresc_ctl_format_value(f, buf, sizeof buf));
-        }
-        const char *k;
-        const json_t *v;
-        json_object_foreach(j, k, v)
-        {
-            if (strcmp(k, "error") != 0 && strcmp(k, "field") != 0) {
-                fprintf(out, " %s=%s", k, cresc_ctl_format_value(v, buf, sizeof buf));
-            }
-        }
+        print_error_members(j, out);
     } else if (body && len > 0) {
-        size_t n = len < 4096 ? len : 4096;
-        fprintf(out, ": ");
-        for (size_t i = 0; i < n; i++) {
-            unsigned char ch = (unsigned char)body[i];
-            fputc(ch == '\n' || ch == '\r' ? ' ' : (ch < 0x20 ? '?' : ch), out);
-        }
-        if (n < len) {
-            fprintf(out, "...");
-        }
+        print_raw(body, len, out);
     }
     fputc('\n', out);
     json_decref(j);

@@ -46,10 +46,10 @@ const char *cresc_ctl_format_value(const json_t *v, char *buf, size_t cap);
 const json_t *cresc_ctl_lookup(const json_t *root, const char *paths);
 
 /* Readable renderings of each read endpoint's body. */
-void cresc_ctl_format_status(const json_t *status, FILE *out);
-void cresc_ctl_format_decision(const json_t *decision, FILE *out);
+void cresc_ctl_format_status(const json_t *st, FILE *out);
+void cresc_ctl_format_decision(const json_t *d, FILE *out);
 void cresc_ctl_format_config(const json_t *config, FILE *out);
-void cresc_ctl_format_priorities(const json_t *priorities, FILE *out);
+void cresc_ctl_format_priorities(const json_t *body, FILE *out);
 /* Any object flattened into KEY VALUE rows with dotted keys (arrays as key[i]). */
 void cresc_ctl_format_flat(const json_t *obj, FILE *out);
 

@@ -18,8 +18,8 @@
 #endif
 
 /* The largest answer we read: a full state snapshot is capped at 900 KiB. */
-#define RESPONSE_MAX_BYTES (4u * 1024u * 1024u)
-#define BODY_MAX_BYTES     (64u * 1024u)
+#define RESPONSE_MAX_BYTES ((size_t)4 * 1024 * 1024)
+#define BODY_MAX_BYTES     ((size_t)64 * 1024)
 
 struct response {
     char *data;
@@ -175,7 +175,7 @@ static int do_request(const struct cresc_ctl_args *a, const char *method, const 
     CURLcode cc = curl_easy_perform(curl);
     if (cc != CURLE_OK) {
         if (rep->body.too_big) {
-            fprintf(stderr, "crescendoctl: the API's answer exceeds %u bytes\n",
+            fprintf(stderr, "crescendoctl: the API's answer exceeds %zu bytes\n",
                     RESPONSE_MAX_BYTES);
             rc = CRESC_CTL_EXIT_API;
         } else {
