@@ -33,6 +33,7 @@ echo "# coordinator ready (tick ${TICK:-default 1s}, cooldown 0, window 0); $tri
     --trials="$trials" --log-level=WARNING
 rc=$?
 echo "# coordinator metrics: decisions=$(bench_metric "$port" crescendo_coordinator_decisions_total)" \
-    "commands=$(bench_metric "$port" crescendo_coordinator_commands_total)"
+    "commands=$(bench_metric "$port" crescendo_coordinator_commands_total)" \
+    "evaluation_seconds_max=$(bench_metric "$port" crescendo_coordinator_evaluation_seconds_max)"
 bench_stop "$bench_coord_pid"
 exit $rc
