@@ -15,7 +15,7 @@
  *     cresc_actuator_service_status(act, st.service, st.actuator_status,
  *                                   sizeof st.actuator_status);
  *     ... on SIGTERM, after the last tick:
- *     (void)cresc_actuator_drain(act, 5000);                          // bounded wait
+ *     if (cresc_actuator_drain(act, 5000) != 0) { log "not all applied" }  // bounded
  *     cresc_actuator_free(act);
  */
 #ifndef CRESC_ACTUATOR_H
