@@ -448,24 +448,95 @@ static int run_loop(struct agent *a, struct cresc_source *src)
         int64_t wait = next - cresc_health_now_ms();
         wait = wait < 0 ? 0 : (wait > POLL_SLICE_MS ? POLL_SLICE_MS : wait);
         cresc_producer_poll(a->producer, (int)wait);
+        if (cresc_producer_fatal(a->producer)) {
+            /* The idempotent producer cannot continue (e.g. the broker lost acknowledged
+               data): exit non-zero so the agent is restarted with a fresh producer. */
+            cresc_log(CRESC_LOG_ERROR, CRESC_LOGGER_AGENT,
+                      "Kafka producer failed fatally: exiting to be restarted");
+            break;
+        }
     }
-    cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT,
-              "Stopping: delivering what is left (up to %lld ms)",
-              (long long)cfg->shutdown_timeout_ms);
-    final_flush(a);
+    bool fatal = cresc_producer_fatal(a->producer);
+    if (!fatal) {
+        cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT,
+                  "Stopping: delivering what is left (up to %lld ms)",
+                  (long long)cfg->shutdown_timeout_ms);
+        final_flush(a);
+    }
     struct cresc_producer_stats st = cresc_producer_stats(a->producer);
     size_t unsent = cresc_outbox_len(&a->outbox) + (size_t)cresc_producer_outq_len(a->producer);
     cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT,
               "Stopped: %llu samples made, %llu delivered, %llu dropped, %llu failed, %zu unsent",
               (unsigned long long)a->produced, (unsigned long long)st.delivered,
               (unsigned long long)a->outbox.total_drops, (unsigned long long)a->failed, unsent);
-    return 0;
+    return fatal ? 1 : 0;
+}
+
+/* Kafka side: pass-through properties plus the agent's tuning, topics, the producer. */
+static int open_producer(struct agent *a, struct cresc_kv_list *user, struct cresc_kv *items,
+                         size_t cap, size_t queue)
+{
+    const struct agent_config *cfg = a->cfg;
+    struct cresc_kv_list props = {0};
+    char err[512] = "";
+    bool sim = cfg->simulate > 0;
+    int rc = cresc_kafka_props_collect(cfg->common.kafka_properties_file, NULL, NULL, user, err,
+                                       sizeof(err));
+    if (rc == CRESC_OK) {
+        rc = build_props(user, &props, items, cap, sim);
+    }
+    if (rc != CRESC_OK) {
+        cresc_log(CRESC_LOG_ERROR, CRESC_LOGGER_AGENT, "Kafka properties: %s",
+                  err[0] != '\0' ? err : cresc_strerror(rc));
+        return rc;
+    }
+    struct cresc_kafka_conf kc = {
+        .brokers = cfg->common.kafka_brokers, .client_id = "crescendo-agent", .props = &props};
+    if (cfg->create_topics) {
+        /* Not fatal: an agent may lack the CreateTopics right, or start before Kafka; the
+           coordinator creates the same topics with the same PARTITIONS. */
+        rc = cresc_kafka_ensure_topics(&kc, &a->topics, (int)cfg->partitions, -1, 10000, err,
+                                       sizeof(err));
+        if (rc != CRESC_OK) {
+            cresc_log(CRESC_LOG_WARNING, CRESC_LOGGER_AGENT,
+                      "Could not check or create the topics (%s); publishing anyway", err);
+        }
+    }
+    struct cresc_producer_opts po = {
+        .kafka = &kc,
+        .queue_max_msgs = sim ? (int)queue : (int)cfg->inflight_max + 16,
+        .linger_ms = sim ? 50 : 5,
+        .on_delivery = on_delivery,
+        .opaque = a,
+    };
+    rc = cresc_producer_new(&po, &a->producer, err, sizeof(err));
+    if (rc != CRESC_OK) {
+        cresc_log(CRESC_LOG_ERROR, CRESC_LOGGER_AGENT, "Cannot create the Kafka producer: %s", err);
+    }
+    return rc;
+}
+
+static void log_start(const struct agent *a)
+{
+    const struct agent_config *cfg = a->cfg;
+    if (cfg->simulate > 0) {
+        cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT,
+                  "Simulating %lld instances of %s, profile %s, seed %lld, every %lld ms to %s",
+                  (long long)cfg->simulate, cfg->common.default_service,
+                  cresc_sim_profile_names[cfg->profile], (long long)cfg->seed,
+                  (long long)cfg->interval_ms, a->topics.samples);
+    } else {
+        cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT,
+                  "Publishing samples of %s every %lld ms to %s at %s (queue %lld)",
+                  cfg->common.default_service, (long long)cfg->interval_ms, a->topics.samples,
+                  cfg->common.kafka_brokers, (long long)cfg->queue_size);
+    }
 }
 
 static int start_publishing(const struct agent_config *cfg, struct cresc_source *src)
 {
     struct agent a;
-    struct cresc_kv_list user = {0}, props = {0};
+    struct cresc_kv_list user = {0};
     struct cresc_kv items[600];
     char err[512] = "";
     int ret = 1;
@@ -493,61 +564,18 @@ static int start_publishing(const struct agent_config *cfg, struct cresc_source 
             goto out;
         }
     }
-    rc = cresc_kafka_props_collect(cfg->common.kafka_properties_file, NULL, NULL, &user, err,
-                                   sizeof(err));
-    if (rc == CRESC_OK) {
-        rc = build_props(&user, &props, items, sizeof(items) / sizeof(items[0]), sim);
-    }
-    if (rc != CRESC_OK) {
-        cresc_log(CRESC_LOG_ERROR, CRESC_LOGGER_AGENT, "Kafka properties: %s",
-                  err[0] != '\0' ? err : cresc_strerror(rc));
-        goto out;
-    }
-    struct cresc_kafka_conf kc = {
-        .brokers = cfg->common.kafka_brokers, .client_id = "crescendo-agent", .props = &props};
-    if (cfg->create_topics) {
-        /* Not fatal: an agent may lack the CreateTopics right, or start before Kafka; the
-           coordinator creates the same topics with the same PARTITIONS. */
-        rc = cresc_kafka_ensure_topics(&kc, &a.topics, (int)cfg->partitions, -1, 10000, err,
-                                       sizeof(err));
-        if (rc != CRESC_OK) {
-            cresc_log(CRESC_LOG_WARNING, CRESC_LOGGER_AGENT,
-                      "Could not check or create the topics (%s); publishing anyway", err);
-        }
-    }
-    struct cresc_producer_opts po = {
-        .kafka = &kc,
-        .queue_max_msgs = sim ? (int)queue : (int)cfg->inflight_max + 16,
-        .linger_ms = sim ? 50 : 5,
-        .on_delivery = on_delivery,
-        .opaque = &a,
-    };
-    rc = cresc_producer_new(&po, &a.producer, err, sizeof(err));
-    if (rc != CRESC_OK) {
-        cresc_log(CRESC_LOG_ERROR, CRESC_LOGGER_AGENT, "Cannot create the Kafka producer: %s", err);
+    if (open_producer(&a, &user, items, sizeof(items) / sizeof(items[0]), queue) != CRESC_OK) {
         goto out;
     }
     if (cfg->health_port > 0) {
-        /* Healthy while ticks keep coming: three intervals of slack (at least 10 s). */
-        int64_t max_age = cfg->interval_ms * 3 < 10000 ? 10000 : cfg->interval_ms * 3;
-        rc = cresc_health_start((uint16_t)cfg->health_port, max_age, &a.health, err, sizeof(err));
+        rc = cresc_health_start((uint16_t)cfg->health_port, health_max_age_ms(cfg), &a.health, err,
+                                sizeof(err));
         if (rc != CRESC_OK) {
             cresc_log(CRESC_LOG_ERROR, CRESC_LOGGER_AGENT, "%s", err);
             goto out;
         }
     }
-    if (sim) {
-        cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT,
-                  "Simulating %lld instances of %s, profile %s, seed %lld, every %lld ms to %s",
-                  (long long)cfg->simulate, cfg->common.default_service,
-                  cresc_sim_profile_names[cfg->profile], (long long)cfg->seed,
-                  (long long)cfg->interval_ms, a.topics.samples);
-    } else {
-        cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_AGENT,
-                  "Publishing samples of %s every %lld ms to %s at %s (queue %lld)",
-                  cfg->common.default_service, (long long)cfg->interval_ms, a.topics.samples,
-                  cfg->common.kafka_brokers, (long long)cfg->queue_size);
-    }
+    log_start(&a);
     ret = run_loop(&a, src);
 out:
     cresc_health_stop(a.health);
