@@ -2,6 +2,9 @@
  * broker and, for writes, a running crescendo-coordinator; driven by test_api_http.sh.
  *   it_api main|authreads|timeout|recovered MATCH|unavailable
  * Environment: API_URL (http://127.0.0.1:PORT), API_TOKEN, SERVICE, CRESC_SOURCE. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -62,6 +68,13 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
         r->headers[r->hlen] = '\0';
     }
     return k;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void resp_free(struct resp *r)
@@ -696,6 +709,38 @@ static void test_openapi_coverage(void **st)
     json_decref(doc);
 }
 
+/* A client that sends half a request and stalls is disconnected after the idle timeout (the
+ * script sets API_CONNECTION_TIMEOUT=2s), so slow clients cannot pin connections. */
+static void test_slow_client(void **st)
+{
+    (void)st;
+    const char *hp = strstr(api_url, "://");
+    assert_non_null(hp);
+    const char *colon = strrchr(hp + 3, ':');
+    assert_non_null(colon);
+    int port = atoi(colon + 1);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    const char partial[] = "GET /scaling/status HTTP/1.1\r\nHost: x\r\n";
+    assert_int_equal(send(fd, partial, sizeof(partial) - 1, 0), (ssize_t)(sizeof(partial) - 1));
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    double t0 = now_s();
+    char buf[256];
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    double dt = now_s() - t0;
+    close(fd);
+    if (n > 0 || dt < 1.0 || dt > 8.0) {
+        fail_msg("stalled client: recv %zd after %.2f s (want a close after ~2 s)", n, dt);
+    }
+}
+
 /* ---- other phases --------------------------------------------------------------------- */
 
 static void test_auth_reads(void **st)
@@ -718,14 +763,53 @@ static void test_auth_reads(void **st)
     resp_free(&r);
 }
 
-/* The coordinator is stopped: the command reaches Kafka, no ack comes: 202 with the id. */
+struct bg_write {
+    const char *body;
+    struct resp r;
+};
+
+static void *bg_post(void *arg)
+{
+    struct bg_write *b = arg;
+    req("POST", "/scaling/priorities", token, b->body, &b->r);
+    return NULL;
+}
+
+/* The coordinator is stopped: the command reaches Kafka, no ack comes: 202 with the id. While
+ * writes wait (suspended connections), reads on other connections keep answering at once. */
 static void test_timeout(void **st)
 {
     (void)st;
-    struct resp r;
-    char body[256], rid[160];
+    char body[256], rid[160], body2[256];
     snprintf(body, sizeof(body), "{\"match_id\":\"%s\",\"priority\":6,\"resource_allocation\":20}",
              match_arg);
+    snprintf(body2, sizeof(body2),
+             "{\"match_id\":\"%s-b\",\"priority\":2,\"resource_allocation\":5}", match_arg);
+    /* More waiting writes than the API has threads (the script runs it with 2). */
+    struct bg_write bw[3] = {{body2, {0}}, {body2, {0}}, {body2, {0}}};
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_create(&th[i], NULL, bg_post, &bw[i]), 0);
+    }
+    struct timespec pause = {0, 200 * 1000000L};
+    nanosleep(&pause, NULL);
+    for (int i = 0; i < 10; i++) {
+        struct resp g;
+        double t0 = now_s();
+        req("GET", "/scaling/status", NULL, NULL, &g);
+        double dt = now_s() - t0;
+        expect_status(&g, 200);
+        if (dt > 0.5) {
+            fail_msg("a read took %.3f s while writes were waiting", dt);
+        }
+        resp_free(&g);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        expect_status(&bw[i].r, 202);
+        resp_free(&bw[i].r);
+    }
+    struct resp r;
     req("POST", "/scaling/priorities", token, body, &r);
     expect_status(&r, 202);
     const char *id = json_string_value(json_object_get(r.json, "request_id"));
@@ -805,6 +889,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(test_scale_write),
             cmocka_unit_test(test_openapi_coverage),
             cmocka_unit_test(test_metrics),
+            cmocka_unit_test(test_slow_client),
         };
         rc = cmocka_run_group_tests_name("api_main", tests, NULL, NULL);
     } else if (strcmp(argv[1], "authreads") == 0) {

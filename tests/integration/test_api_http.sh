@@ -46,7 +46,8 @@ start_agent() {
 start_api() {
     local log=$work/$1.log
     shift
-    env API_PORT=0 API_BIND=127.0.0.1 API_MAX_BODY=4096 API_WRITE_TIMEOUT=1500ms "$@" \
+    env API_PORT=0 API_BIND=127.0.0.1 API_MAX_BODY=4096 API_WRITE_TIMEOUT=1500ms API_THREADS=2 \
+        API_CONNECTION_TIMEOUT=2s "$@" \
         "$API" >"$log" 2>&1 &
     api_pid=$!
     pids+=("$api_pid")
