@@ -281,6 +281,14 @@ static void read_host(struct cresc_source *s, struct cresc_reading *r)
     if (slurp(s, SRC_DISKSTATS, s->proc_root, "diskstats", &n) &&
         parsed(s, SRC_DISKSTATS, s->proc_root, "diskstats",
                cresc_procfs_parse_diskstats(s->buf, n, list_block(s), &r->disk))) {
+        if (r->disk.n == 0) {
+            /* Only virtual devices (a VM with none, loop-only containers): nothing to report,
+               which is not the same as an idle disk. */
+            char path[PATH_MAXB];
+            snprintf(path, sizeof(path), "%s/diskstats", s->proc_root);
+            mark_failed(s, SRC_DISKSTATS, path, "no whole physical disk in it");
+            return;
+        }
         r->have |= CRESC_READ_DISK;
         mark_ok(s, SRC_DISKSTATS, s->proc_root);
     }

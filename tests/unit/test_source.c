@@ -93,6 +93,16 @@ static void test_missing_and_malformed(void **state)
     cresc_source_free(s);
 }
 
+static void test_no_physical_disk(void **state)
+{
+    (void)state;
+    /* Only loop and RAM devices: disk I/O is absent, not an idle zero; CPU and memory stay. */
+    struct cresc_source *s = make(CRESC_SOURCE_HOST, DATA "/proc/nodisk", "/nonexistent", NULL);
+    cresc_source_read(s, 5, &reading);
+    assert_int_equal(reading.have, CRESC_READ_HOST_CPU | CRESC_READ_MEM);
+    cresc_source_free(s);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -115,6 +125,7 @@ int main(void)
         cmocka_unit_test(test_cgroup_limited),
         cmocka_unit_test(test_cgroup_unlimited),
         cmocka_unit_test(test_missing_and_malformed),
+        cmocka_unit_test(test_no_physical_disk),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
