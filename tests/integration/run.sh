@@ -3,23 +3,26 @@
 # broker: the cluster in KAFKA_BROKERS if set, else a fresh single-node broker started with
 # scripts/kafka.sh (a broker that cannot start is a failure, never a skip). Builds nothing.
 #
-#   tests/integration/run.sh [-b BUILD_DIR] [-k PATTERN] [-t SECONDS]
+#   tests/integration/run.sh [-b BUILD_DIR] [-k PATTERN] [-t SECONDS] [-j JOBS]
 #
 # Each test gets KAFKA_BROKERS, CRESC_BUILD (absolute build dir), CRESC_SOURCE (repo) and
 # CRESC_KAFKA_SH; it passes by exiting 0. Prints PASS/FAIL per test and a last line
-# "N passed, N failed"; exits non-zero on any failure.
+# "N passed, N failed"; exits non-zero on any failure. JOBS (IT_JOBS, default 3) tests run at
+# a time; each has SECONDS (IT_TIMEOUT, default 300) to finish.
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${CRESC_BUILD:-$src/build}
 pattern=${IT_FILTER:-}
 per_test=${IT_TIMEOUT:-300}
-while getopts "b:k:t:h" opt; do
+jobs=${IT_JOBS:-3}
+while getopts "b:k:t:j:h" opt; do
     case "$opt" in
     b) build=$OPTARG ;;
     k) pattern=$OPTARG ;;
     t) per_test=$OPTARG ;;
-    *) sed -n '2,10p' "$0"; exit 2 ;;
+    j) jobs=$OPTARG ;;
+    *) sed -n '2,11p' "$0"; exit 2 ;;
     esac
 done
 build=$(cd "$build" 2>/dev/null && pwd) || { echo "run.sh: build dir $build not found (build first)"; echo "0 passed, 1 failed"; exit 1; }
@@ -57,6 +60,38 @@ export CRESC_BUILD=$build CRESC_SOURCE=$src CRESC_KAFKA_SH=$src/scripts/kafka.sh
 passed=0
 failed=0
 failed_names=()
+pids=()      # running tests: pid, name and start time at the same index
+names=()
+starts=()
+
+# reap: reports every finished test (PASS/FAIL) and keeps the running ones.
+reap() {
+    local i rc took why keep_p=() keep_n=() keep_s=()
+    for i in "${!pids[@]}"; do
+        if kill -0 "${pids[$i]}" 2>/dev/null; then
+            keep_p+=("${pids[$i]}") keep_n+=("${names[$i]}") keep_s+=("${starts[$i]}")
+            continue
+        fi
+        wait "${pids[$i]}" 2>/dev/null
+        rc=$(cat "$logs/${names[$i]}.rc" 2>/dev/null || echo 1)
+        took=$((SECONDS - starts[i]))
+        if [ "$rc" -eq 0 ]; then
+            passed=$((passed + 1))
+            echo "PASS ${names[$i]} (${took} s)"
+        else
+            failed=$((failed + 1))
+            failed_names+=("${names[$i]}")
+            why="exit $rc"
+            [ "$rc" -eq 124 ] && why="timed out after ${per_test} s"
+            echo "FAIL ${names[$i]} (${took} s, $why); last lines of $logs/${names[$i]}.log:"
+            tail -40 "$logs/${names[$i]}.log" | sed 's/^/    /'
+        fi
+    done
+    pids=("${keep_p[@]}") names=("${keep_n[@]}") starts=("${keep_s[@]}")
+}
+
+# Tests are independent (own topic prefixes, private brokers when they break one), and most
+# of their time is spent waiting, so a few run side by side (IT_JOBS / -j; 1 = one at a time).
 shopt -s nullglob
 for t in "$src"/tests/integration/test_*.sh "$src"/tests/integration/test_*.py; do
     name=$(basename "$t")
@@ -64,23 +99,21 @@ for t in "$src"/tests/integration/test_*.sh "$src"/tests/integration/test_*.py; 
     if [ -n "$pattern" ] && [[ "$name" != *$pattern* ]]; then
         continue
     fi
-    runner=(bash)
-    [[ "$t" == *.py ]] && runner=(python3)
-    start=$SECONDS
-    timeout --kill-after=10 "$per_test" "${runner[@]}" "$t" >"$logs/$name.log" 2>&1
-    rc=$?
-    took=$((SECONDS - start))
-    if [ $rc -eq 0 ]; then
-        passed=$((passed + 1))
-        echo "PASS $name (${took} s)"
-    else
-        failed=$((failed + 1))
-        failed_names+=("$name")
-        why="exit $rc"
-        [ $rc -eq 124 ] && why="timed out after ${per_test} s"
-        echo "FAIL $name (${took} s, $why); last lines of $logs/$name.log:"
-        tail -40 "$logs/$name.log" | sed 's/^/    /'
-    fi
+    while [ ${#pids[@]} -ge "$jobs" ]; do
+        sleep 0.5
+        reap
+    done
+    runner=bash
+    [[ "$t" == *.py ]] && runner=python3
+    (
+        timeout --kill-after=10 "$per_test" "$runner" "$t" >"$logs/$name.log" 2>&1
+        echo $? >"$logs/$name.rc"
+    ) &
+    pids+=($!) names+=("$name") starts+=("$SECONDS")
+done
+while [ ${#pids[@]} -gt 0 ]; do
+    sleep 0.5
+    reap
 done
 
 if [ $((passed + failed)) -eq 0 ]; then
