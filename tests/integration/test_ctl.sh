@@ -8,6 +8,7 @@ set -uo pipefail
 : "${CRESC_BUILD:?}" "${CRESC_SOURCE:?}"
 SYS_NAME=ctl
 SYS_WRITE_TIMEOUT=5s
+SYS_COOLDOWN=600 # no automatic scaling right after the manual ones checked below
 . "$CRESC_SOURCE/tests/integration/fixtures/system.sh"
 
 ctl=$CRESC_BUILD/api/crescendoctl
@@ -156,8 +157,13 @@ json_ok
 # Manual scale with a reason; read back from the status.
 run 0 --token "$API_TOKEN_VALUE" scale 6 --reason "Handling major tournament"
 has "$out" "scale to 6 instances applied"
+has "$out" "INSTANCES       6 (min 2, max 10)"
+# The answer is the status once applied; with a cooldown, autoscaling leaves it there.
+run 0 --token "$API_TOKEN_VALUE" -o json scale 5 --reason "back to five"
+json_ok
+[ "$(py 'd["current_instances"]')" = 5 ] || fail "scale 5 answered $(py 'd["current_instances"]') instances"
 run 0 -o json status
-[ "$(py 'd["current_instances"]')" = 6 ] || fail "scale 6: status says $(py 'd["current_instances"]') instances"
+[ "$(py 'd["current_instances"]')" = 5 ] || fail "scale 5: status says $(py 'd["current_instances"]') instances"
 run 1 --token "$API_TOKEN_VALUE" scale 20000
 has "$err" "HTTP 400"
 has "$err" "target_instances"
