@@ -12,6 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+
 #include "cresc/log.h"
 
 #ifndef CRESC_VERSION
@@ -659,7 +662,9 @@ int cresc_config_load(const struct cresc_opt *table, size_t n, void *cfg,
         cresc_config_help(table, n, prog, out);
         break;
     case SPECIAL_VERSION:
-        fprintf(out, "%s %s (librdkafka-based crescendo)\n", prog->name, CRESC_VERSION);
+        /* The library versions matter when reading a bug report (2.0.2 vs 2.8 behave apart). */
+        fprintf(out, "%s %s (librdkafka %s, jansson %s)\n", prog->name, CRESC_VERSION,
+                rd_kafka_version_str(), JANSSON_VERSION);
         break;
     case SPECIAL_PRINT:
         cresc_config_print(table, n, cfg, out);
