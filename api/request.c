@@ -221,6 +221,33 @@ int cresc_request_priority(const json_t *obj, struct cresc_control *ctl, struct 
     return CRESC_OK;
 }
 
+/* Reject members of `obj` (and of its nested objects) that the config's own JSON rendering
+ * `shape` does not have: the coordinator ignores unknown fields of a control message (forward
+ * compatibility), so a typo such as "cpu_treshold" would be accepted, bump the config version
+ * and change nothing. Arrays (policies) are checked by the config validator itself. */
+static int check_config_keys(const json_t *obj, const json_t *shape, const char *prefix,
+                             struct cresc_api_error *e)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)(uintptr_t)obj, key, v)
+    {
+        char path[96];
+        snprintf(path, sizeof(path), "%s%s%.64s", prefix, prefix[0] ? "." : "", key);
+        const json_t *known = json_object_get(shape, key);
+        if (known == NULL) {
+            return cresc_api_error_set(e, 400, path, "unknown field \"%s\"", path);
+        }
+        if (json_is_object(v) && json_is_object(known)) {
+            int rc = check_config_keys(v, known, path, e);
+            if (rc != CRESC_OK) {
+                return rc;
+            }
+        }
+    }
+    return CRESC_OK;
+}
+
 int cresc_request_config(const json_t *obj, const struct cresc_scaling_config *current,
                          struct cresc_control *ctl, struct cresc_scaling_config *result,
                          struct cresc_api_error *e)
@@ -231,7 +258,16 @@ int cresc_request_config(const json_t *obj, const struct cresc_scaling_config *c
     if (json_object_size(obj) == 0) {
         return cresc_api_error_set(e, 400, "", "the config object names no field to change");
     }
-    int rc = cresc_scaling_config_apply_json(&next, obj, field, sizeof(field), err, sizeof(err));
+    json_t *shape = cresc_scaling_config_to_json(current);
+    if (shape == NULL) {
+        return cresc_api_error_set(e, 500, "", "out of memory");
+    }
+    int rc = check_config_keys(obj, shape, "", e);
+    json_decref(shape);
+    if (rc != CRESC_OK) {
+        return rc;
+    }
+    rc = cresc_scaling_config_apply_json(&next, obj, field, sizeof(field), err, sizeof(err));
     if (rc != CRESC_OK) {
         return cresc_api_error_set(e, 400, field, "%s", err[0] ? err : cresc_strerror(rc));
     }
