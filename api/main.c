@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cresc/config.h"
@@ -189,6 +190,12 @@ out:
     /* Order: no connection may stay suspended when the server stops. */
     if (writes != NULL) {
         cresc_writes_shutdown(writes);
+        if (server != NULL) {
+            /* Resumes are processed by MHD's threads: give them a moment, since stopping the
+               daemon with a connection still suspended is an API violation. */
+            struct timespec pause = {0, 200 * 1000000L};
+            nanosleep(&pause, NULL);
+        }
     }
     cresc_server_stop(server);
     cresc_writes_free(writes);
