@@ -58,7 +58,8 @@ struct engine {
     char txn_id[CRESC_ID_MAX + 64];
     char reader_group[CRESC_ID_MAX + 64];
     struct cresc_consumer *consumer;
-    struct cresc_producer *producer;
+    rd_kafka_t *producer;      /* transactional */
+    rd_kafka_topic_t *warm[3]; /* output topics whose metadata the producer keeps */
     rd_kafka_t *reader;
     struct cresc_actuator *act;
     struct cresc_services services;
@@ -97,11 +98,31 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void note_max(atomic_uint_fast64_t *max, uint64_t v)
+{
+    uint_fast64_t cur = atomic_load(max);
+    while (v > cur && !atomic_compare_exchange_weak(max, &cur, v)) {
+    }
+}
+
+static void note_eval_time(struct engine *e, uint64_t ns)
+{
+    atomic_fetch_add(&e->stats->eval_count, 1);
+    atomic_fetch_add(&e->stats->eval_ns_total, ns);
+    note_max(&e->stats->eval_ns_max, ns);
+}
+
 /* ---- transactions ------------------------------------------------------------------- */
 
 static rd_kafka_t *prk(struct engine *e)
 {
-    return cresc_producer_handle(e->producer);
+    return e->producer;
+}
+
+static bool producer_fatal(struct engine *e)
+{
+    return e->producer != NULL &&
+           rd_kafka_fatal_error(e->producer, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 static void log_txn_error(const char *what, rd_kafka_error_t *err)
@@ -116,25 +137,83 @@ static void log_txn_error(const char *what, rd_kafka_error_t *err)
 static void txn_failed(struct engine *e, const char *what, rd_kafka_error_t *err)
 {
     log_txn_error(what, err);
-    if (rd_kafka_error_is_fatal(err) || cresc_producer_fatal(e->producer)) {
+    if (rd_kafka_error_is_fatal(err) || producer_fatal(e)) {
         e->producer_broken = true;
     }
     e->need_reset = true;
     rd_kafka_error_destroy(err);
 }
 
+/* Learn the leaders of every output partition now: otherwise the first record for a
+ * partition waits for a metadata round (up to a second), which would land on the first
+ * decision or command of a service. The topic handles keep that metadata cached. */
+static void warm_up(struct engine *e)
+{
+    const char *names[3] = {e->topics.decisions, e->topics.commands, e->topics.state};
+    for (size_t i = 0; i < 3; i++) {
+        e->warm[i] = rd_kafka_topic_new(prk(e), names[i], NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (e->warm[i] != NULL &&
+            rd_kafka_metadata(prk(e), 0, e->warm[i], &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_metadata_destroy(md);
+        }
+    }
+}
+
+static void producer_destroy(struct engine *e)
+{
+    for (size_t i = 0; i < 3; i++) {
+        if (e->warm[i] != NULL) {
+            rd_kafka_topic_destroy(e->warm[i]);
+            e->warm[i] = NULL;
+        }
+    }
+    if (e->producer != NULL) {
+        /* Not flushed: whatever is left belongs to a transaction that will not commit. */
+        rd_kafka_purge(e->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(e->producer, 0);
+        rd_kafka_destroy(e->producer);
+        e->producer = NULL;
+    }
+}
+
 static int producer_create(struct engine *e, char *err, size_t errlen)
 {
-    struct cresc_producer_opts po = {
-        .kafka = &e->kc,
-        .transactional_id = e->txn_id,
-        .message_timeout_ms = 0,
-        .queue_max_msgs = 0,
-        .linger_ms = 2,
-    };
-    int rc = cresc_producer_new(&po, &e->producer, err, errlen);
+    rd_kafka_conf_t *conf = NULL;
+    char why[512];
+    int rc = cresc_kafka_conf_new(&e->kc, &conf, err, errlen);
     if (rc != 0) {
         return rc;
+    }
+    /* retry.backoff.ms: right after a commit the broker answers the next transaction's
+     * AddPartitions/AddOffsets with CONCURRENT_TRANSACTIONS until the markers are written;
+     * librdkafka retries after this backoff, 100 ms by default, which would sit in the
+     * reaction time of the next urgent decision. A pass-through KAFKA_RETRY_BACKOFF_MS wins. */
+    const char *kv[][2] = {
+        {"enable.idempotence", "true"},
+        {"transactional.id", e->txn_id},
+        {"linger.ms", "1"},
+        {"retry.backoff.ms", "10"},
+    };
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+        bool user_set = false;
+        for (size_t j = 0; j < e->props.n; j++) {
+            user_set = user_set || strcmp(e->props.items[j].key, kv[i][0]) == 0;
+        }
+        if (user_set && i >= 2) {
+            continue;
+        }
+        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+            snprintf(err, errlen, "producer: %s", why);
+            rd_kafka_conf_destroy(conf);
+            return CRESC_EKAFKA;
+        }
+    }
+    e->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    if (e->producer == NULL) {
+        snprintf(err, errlen, "producer: %s", why);
+        rd_kafka_conf_destroy(conf);
+        return CRESC_EKAFKA;
     }
     /* Bumps the producer epoch of our transactional.id: an earlier incarnation of this
      * replica (same COORDINATOR_ID) that is still running is fenced from here on. */
@@ -147,13 +226,13 @@ static int producer_create(struct engine *e, char *err, size_t errlen)
         snprintf(err, errlen, "init_transactions: %s", rd_kafka_error_string(x));
         rd_kafka_error_destroy(x);
         if (!retry) {
-            cresc_producer_free(e->producer);
-            e->producer = NULL;
+            producer_destroy(e);
             return CRESC_EKAFKA;
         }
         cresc_log(CRESC_LOG_WARNING, LOGC, "%s; retrying", err);
     }
     e->producer_broken = false;
+    warm_up(e);
     return 0;
 }
 
@@ -283,6 +362,7 @@ static int txn_commit(struct engine *e)
     if (rc != 0) {
         return rc;
     }
+    const uint64_t t0 = mono_ns();
     rd_kafka_topic_partition_list_t *pos = consumed_positions(e);
     if (pos != NULL && pos->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *md =
@@ -315,6 +395,9 @@ static int txn_commit(struct engine *e)
     }
     e->txn_open = false;
     e->offsets_dirty = false;
+    const uint64_t took = mono_ns() - t0;
+    atomic_fetch_add(&e->stats->commit_ns_total, took);
+    note_max(&e->stats->commit_ns_max, took);
     after_commit(e);
     return 0;
 }
@@ -393,14 +476,6 @@ static int publish_state(struct engine *e, struct cresc_service *s, int64_t now,
     return rc;
 }
 
-static void note_eval_time(struct engine *e, uint64_t ns)
-{
-    atomic_fetch_add(&e->stats->eval_count, 1);
-    atomic_fetch_add(&e->stats->eval_ns_total, ns);
-    uint64_t max = atomic_load(&e->stats->eval_ns_max);
-    while (ns > max && !atomic_compare_exchange_weak(&e->stats->eval_ns_max, &max, ns)) {
-    }
-}
 
 static int evaluate_and_publish(struct engine *e, struct cresc_service *s, int64_t now,
                                 int64_t wall)
@@ -428,6 +503,7 @@ static int evaluate_and_publish(struct engine *e, struct cresc_service *s, int64
  * changed in a way readers must see now, else every STATE_INTERVAL. */
 static void tick(struct engine *e)
 {
+    const uint64_t t0 = mono_ns();
     const int64_t now = engine_now_ms();
     const int64_t wall = wall_now_ms();
     for (size_t i = 0; i < e->services.n && !e->need_reset; i++) {
@@ -444,6 +520,7 @@ static void tick(struct engine *e)
         }
     }
     (void)txn_commit(e);
+    note_max(&e->stats->tick_ns_max, mono_ns() - t0);
 }
 
 /* Between ticks: services whose sample crossed a threshold are evaluated now, and services
@@ -958,9 +1035,8 @@ static int reset(struct engine *e, char *err, size_t errlen)
     cresc_consumer_free(e->consumer);
     e->consumer = NULL;
     cresc_services_clear(&e->services); /* the close may have revoked and rebuilt nothing */
-    if (e->producer_broken || cresc_producer_fatal(e->producer)) {
-        cresc_producer_free(e->producer);
-        e->producer = NULL;
+    if (e->producer_broken || producer_fatal(e)) {
+        producer_destroy(e);
         int rc = producer_create(e, err, errlen);
         if (rc != 0) {
             return rc;
@@ -1073,7 +1149,7 @@ static void teardown(struct engine *e)
         if (e->txn_open) {
             txn_abort(e);
         }
-        cresc_producer_free(e->producer);
+        producer_destroy(e);
     }
     if (e->reader != NULL) {
         rd_kafka_consumer_close(e->reader);
@@ -1146,7 +1222,7 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
             e.flush_needed = false;
             flush_urgent(&e);
         }
-        cresc_producer_poll(e.producer, 0);
+        rd_kafka_poll(e.producer, 0);
     }
     if (rc == 0) {
         /* SIGTERM: the last tick publishes every owned service's state with the offsets. */

@@ -96,6 +96,20 @@ size_t cresc_coord_metrics_format(const struct cresc_coord_stats *s, char *buf, 
                 (double)ns / 1e9, (unsigned long long)n);
     u = gauge(buf, cap, u, "crescendo_coordinator_evaluation_seconds_max",
               "Slowest service evaluation since start", (double)atomic_load(&s->eval_ns_max) / 1e9);
+    u = appendf(buf, cap, u,
+                "# HELP crescendo_coordinator_commit_seconds Time to commit one transaction "
+                "(offsets and EndTxn)\n"
+                "# TYPE crescendo_coordinator_commit_seconds summary\n"
+                "crescendo_coordinator_commit_seconds_sum %.9f\n"
+                "crescendo_coordinator_commit_seconds_count %llu\n",
+                (double)atomic_load(&s->commit_ns_total) / 1e9,
+                (unsigned long long)atomic_load(&s->txn_committed));
+    u = gauge(buf, cap, u, "crescendo_coordinator_commit_seconds_max",
+              "Slowest transaction commit since start",
+              (double)atomic_load(&s->commit_ns_max) / 1e9);
+    u = gauge(buf, cap, u, "crescendo_coordinator_tick_seconds_max",
+              "Longest tick (evaluate every service, publish, commit) since start",
+              (double)atomic_load(&s->tick_ns_max) / 1e9);
     u = gauge(buf, cap, u, "crescendo_coordinator_consumer_lag",
               "Messages of owned samples/control partitions not yet consumed",
               (double)atomic_load(&s->consumer_lag));

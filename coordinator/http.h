@@ -22,11 +22,14 @@ struct cresc_coord_stats {
     atomic_uint_fast64_t commands;
     atomic_uint_fast64_t txn_committed;
     atomic_uint_fast64_t txn_aborted;
-    atomic_uint_fast64_t rebuilds;       /* state partitions read back */
-    atomic_uint_fast64_t resets;         /* in-memory state dropped after a failed commit */
-    atomic_uint_fast64_t eval_count;     /* evaluations */
-    atomic_uint_fast64_t eval_ns_total;  /* their total time, ns */
-    atomic_uint_fast64_t eval_ns_max;    /* slowest evaluation since start, ns */
+    atomic_uint_fast64_t rebuilds;        /* state partitions read back */
+    atomic_uint_fast64_t resets;          /* in-memory state dropped after a failed commit */
+    atomic_uint_fast64_t eval_count;      /* evaluations */
+    atomic_uint_fast64_t eval_ns_total;   /* their total time, ns */
+    atomic_uint_fast64_t eval_ns_max;     /* slowest evaluation since start, ns */
+    atomic_uint_fast64_t commit_ns_total; /* time in send_offsets + commit_transaction */
+    atomic_uint_fast64_t commit_ns_max;
+    atomic_uint_fast64_t tick_ns_max;    /* longest tick (evaluate all + publish + commit) */
     atomic_int_fast64_t consumer_lag;    /* messages behind the high watermarks, owned parts */
     atomic_int_fast64_t services;        /* services owned */
     atomic_int_fast64_t partitions;      /* samples partitions owned */
