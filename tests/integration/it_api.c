@@ -220,6 +220,13 @@ static void test_health_ready(void **st)
     expect_status(&r, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "ok");
     resp_free(&r);
+    req("GET", "/", NULL, NULL, &r);
+    expect_status(&r, 200);
+    char ct[128];
+    assert_true(header(&r, "Content-Type", ct, sizeof(ct)));
+    assert_non_null(strstr(ct, "text/html"));
+    assert_non_null(strstr(r.body, "<html"));
+    resp_free(&r);
     req("GET", "/readyz", NULL, NULL, &r);
     expect_status(&r, 200);
     assert_true(json_is_true(json_object_get(r.json, "ready")));
