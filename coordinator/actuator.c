@@ -54,8 +54,9 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err == NULL || errlen == 0)
+    if (err == NULL || errlen == 0) {
         return;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
@@ -92,23 +93,28 @@ static uint64_t xorshift64(uint64_t *s)
 
 int64_t cresc_act_backoff_ms(int64_t initial_ms, int64_t max_ms, unsigned retry, uint64_t rand_u64)
 {
-    if (initial_ms < 1)
+    if (initial_ms < 1) {
         initial_ms = 1;
-    if (max_ms < initial_ms)
+    }
+    if (max_ms < initial_ms) {
         max_ms = initial_ms;
+    }
     int64_t d = initial_ms;
-    for (unsigned i = 0; i < retry && d < max_ms; i++)
+    for (unsigned i = 0; i < retry && d < max_ms; i++) {
         d = d > max_ms / 2 ? max_ms : d * 2;
-    if (d > max_ms)
+    }
+    if (d > max_ms) {
         d = max_ms;
+    }
     int64_t half = d / 2;
     return (d - half) + (half > 0 ? (int64_t)(rand_u64 % (uint64_t)(half + 1)) : 0);
 }
 
 static char *dup_or_null(const char *s)
 {
-    if (s == NULL || s[0] == '\0')
+    if (s == NULL || s[0] == '\0') {
         return NULL;
+    }
     char *d = strdup(s);
     if (d == NULL) {
         cresc_log(CRESC_LOG_CRITICAL, CRESC_LOGGER_COORDINATOR, "out of memory");
@@ -136,8 +142,9 @@ static char *read_sa_namespace(void)
 {
     char buf[256];
     FILE *f = fopen(CRESC_K8S_NAMESPACE_FILE, "r");
-    if (f == NULL)
+    if (f == NULL) {
         return dup_or_null("default");
+    }
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
@@ -170,8 +177,9 @@ static int k8s_conf_init(const struct cresc_actuator_opts *o, struct cresc_act_c
         c->k8s_api_base = dup_or_null(url);
     }
     size_t blen = strlen(c->k8s_api_base);
-    while (blen > 0 && c->k8s_api_base[blen - 1] == '/')
+    while (blen > 0 && c->k8s_api_base[blen - 1] == '/') {
         c->k8s_api_base[--blen] = '\0';
+    }
     if (strncmp(c->k8s_api_base, "http://", 7) != 0 &&
         strncmp(c->k8s_api_base, "https://", 8) != 0) {
         seterr(err, errlen, "ACTUATOR_K8S_API_URL=%s: must start with http:// or https://",
@@ -248,8 +256,9 @@ static int conf_init(const struct cresc_actuator_opts *o, struct cresc_act_conf 
 static json_t *service_entry(struct cresc_actuator *a, const char *service)
 {
     json_t *e = json_object_get(a->services, service);
-    if (e != NULL)
+    if (e != NULL) {
         return e;
+    }
     if (json_object_size(a->services) >= SERVICES_MAX) {
         /* Forgetting is safe: an old epoch then gets applied once more, which the next
          * command from the real owner corrects. Unbounded growth is not. */
@@ -275,11 +284,14 @@ static void set_status(struct cresc_actuator *a, const char *service, const char
 
 static bool dedup_seen(const struct cresc_actuator *a, const char *id)
 {
-    if (id[0] == '\0')
+    if (id[0] == '\0') {
         return false;
-    for (size_t i = 0; i < DEDUP_MAX; i++)
-        if (strcmp(a->dedup[i], id) == 0)
+    }
+    for (size_t i = 0; i < DEDUP_MAX; i++) {
+        if (strcmp(a->dedup[i], id) == 0) {
             return true;
+        }
+    }
     return false;
 }
 
@@ -307,9 +319,11 @@ static bool accept_command(struct cresc_actuator *a, const struct cresc_scale_co
 /* A command for the same service waits in the queue: retrying this one is pointless. */
 static bool superseded(const struct cresc_actuator *a, const char *service)
 {
-    for (size_t i = 0; i < a->len; i++)
-        if (strcmp(a->queue[(a->head + i) % a->cap].service, service) == 0)
+    for (size_t i = 0; i < a->len; i++) {
+        if (strcmp(a->queue[(a->head + i) % a->cap].service, service) == 0) {
             return true;
+        }
+    }
     return false;
 }
 
@@ -428,8 +442,9 @@ static void *worker_main(void *arg)
     }
     pthread_mutex_lock(&a->mu);
     for (;;) {
-        if (atomic_load(&a->stop))
+        if (atomic_load(&a->stop)) {
             break;
+        }
         if (a->len == 0) {
             a->busy = false;
             pthread_cond_broadcast(&a->drained);
@@ -472,11 +487,13 @@ int cresc_actuator_new(const struct cresc_actuator_opts *opts, struct cresc_actu
         return CRESC_EINVAL;
     }
     struct cresc_actuator *a = calloc(1, sizeof *a);
-    if (a == NULL)
+    if (a == NULL) {
         return CRESC_ENOMEM;
+    }
     int rc = conf_init(opts, &a->conf, err, errlen);
-    if (rc != 0)
+    if (rc != 0) {
         goto fail;
+    }
     a->retries = (int)opts->retries;
     a->backoff_initial_ms = opts->backoff_initial_ms > 0 ? opts->backoff_initial_ms : 1;
     a->backoff_max_ms = opts->backoff_max_ms;
@@ -489,8 +506,9 @@ int cresc_actuator_new(const struct cresc_actuator_opts *opts, struct cresc_actu
     }
     snprintf(a->status, sizeof a->status, "ok");
     a->rng = (uint64_t)mono_ms() ^ (uint64_t)(uintptr_t)a ^ 0x9e3779b97f4a7c15ULL;
-    if (a->rng == 0)
+    if (a->rng == 0) {
         a->rng = 1;
+    }
     atomic_init(&a->stop, false);
 
     pthread_mutex_init(&a->mu, NULL);
@@ -528,10 +546,12 @@ fail:
 
 int cresc_actuator_submit(struct cresc_actuator *act, const struct cresc_scale_command *cmd)
 {
-    if (act == NULL || cmd == NULL || !cresc_id_valid(cmd->service))
+    if (act == NULL || cmd == NULL || !cresc_id_valid(cmd->service)) {
         return CRESC_EINVAL;
-    if (act->conf.kind == CRESC_ACTUATOR_NONE)
+    }
+    if (act->conf.kind == CRESC_ACTUATOR_NONE) {
         return 0;
+    }
     int rc = 0;
     pthread_mutex_lock(&act->mu);
     if (act->len >= act->cap) {
@@ -548,24 +568,27 @@ int cresc_actuator_submit(struct cresc_actuator *act, const struct cresc_scale_c
         pthread_cond_signal(&act->wake);
     }
     pthread_mutex_unlock(&act->mu);
-    if (rc != 0)
+    if (rc != 0) {
         cresc_log(CRESC_LOG_ERROR, CRESC_LOGGER_COORDINATOR,
                   "actuator: queue full, scale command %s for %s dropped", cmd->decision_id,
                   cmd->service);
+    }
     return rc;
 }
 
 const char *cresc_actuator_kind_name(const struct cresc_actuator *act)
 {
-    if (act == NULL)
+    if (act == NULL) {
         return "none";
+    }
     return cresc_actuator_kind_names[act->conf.kind];
 }
 
 void cresc_actuator_status(struct cresc_actuator *act, char *buf, size_t cap)
 {
-    if (buf == NULL || cap == 0)
+    if (buf == NULL || cap == 0) {
         return;
+    }
     if (act == NULL) {
         snprintf(buf, cap, "ok");
         return;
@@ -578,24 +601,28 @@ void cresc_actuator_status(struct cresc_actuator *act, char *buf, size_t cap)
 void cresc_actuator_service_status(struct cresc_actuator *act, const char *service, char *buf,
                                    size_t cap)
 {
-    if (buf == NULL || cap == 0)
+    if (buf == NULL || cap == 0) {
         return;
+    }
     snprintf(buf, cap, "ok");
-    if (act == NULL || service == NULL)
+    if (act == NULL || service == NULL) {
         return;
+    }
     pthread_mutex_lock(&act->mu);
     const char *s =
         json_string_value(json_object_get(json_object_get(act->services, service), "status"));
-    if (s != NULL)
+    if (s != NULL) {
         snprintf(buf, cap, "%s", s);
+    }
     pthread_mutex_unlock(&act->mu);
 }
 
 struct cresc_actuator_stats cresc_actuator_stats(struct cresc_actuator *act)
 {
     struct cresc_actuator_stats s = {0};
-    if (act == NULL)
+    if (act == NULL) {
         return s;
+    }
     pthread_mutex_lock(&act->mu);
     s = act->stats;
     pthread_mutex_unlock(&act->mu);
@@ -604,8 +631,9 @@ struct cresc_actuator_stats cresc_actuator_stats(struct cresc_actuator *act)
 
 int cresc_actuator_drain(struct cresc_actuator *act, int timeout_ms)
 {
-    if (act == NULL || !act->thread_started)
+    if (act == NULL || !act->thread_started) {
         return 0;
+    }
     struct timespec until;
     deadline_after(&until, timeout_ms < 0 ? 0 : timeout_ms);
     int rc = 0;
@@ -622,8 +650,9 @@ int cresc_actuator_drain(struct cresc_actuator *act, int timeout_ms)
 
 void cresc_actuator_free(struct cresc_actuator *act)
 {
-    if (act == NULL)
+    if (act == NULL) {
         return;
+    }
     if (act->thread_started) {
         pthread_mutex_lock(&act->mu);
         atomic_store(&act->stop, true);

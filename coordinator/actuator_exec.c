@@ -35,17 +35,20 @@ static char *env_var(const char *name, const char *value)
 {
     size_t n = strlen(name) + strlen(value) + 2;
     char *s = malloc(n);
-    if (s != NULL)
+    if (s != NULL) {
         snprintf(s, n, "%s=%s", name, value);
+    }
     return s;
 }
 
 static void env_free(char **envp)
 {
-    if (envp == NULL)
+    if (envp == NULL) {
         return;
-    for (size_t i = 0; envp[i] != NULL; i++)
+    }
+    for (size_t i = 0; envp[i] != NULL; i++) {
         free(envp[i]);
+    }
     free(envp);
 }
 
@@ -56,8 +59,9 @@ static char **build_env(const struct cresc_scale_command *cmd)
     char num[8][32];
     char json[CRESC_COMMAND_MAX_BYTES];
     size_t jlen = 0;
-    if (cresc_command_encode(cmd, json, sizeof json, &jlen) != 0)
+    if (cresc_command_encode(cmd, json, sizeof json, &jlen) != 0) {
         json[0] = '\0';
+    }
     snprintf(num[0], sizeof num[0], "%d", cmd->from);
     snprintf(num[1], sizeof num[1], "%d", cmd->to);
     snprintf(num[2], sizeof num[2], "%lld", (long long)cmd->config_version);
@@ -78,22 +82,27 @@ static char **build_env(const struct cresc_scale_command *cmd)
         {"CRESC_COMMAND_JSON", json},
     };
     size_t inherited = 0;
-    for (char **e = environ; e != NULL && *e != NULL && inherited < ENV_MAX; e++)
+    for (char **e = environ; e != NULL && *e != NULL && inherited < ENV_MAX; e++) {
         inherited++;
+    }
     char **envp = calloc(inherited + ENV_OURS + 1, sizeof *envp);
-    if (envp == NULL)
+    if (envp == NULL) {
         return NULL;
+    }
     size_t k = 0;
     for (size_t i = 0; i < inherited; i++) {
-        if (strncmp(environ[i], "CRESC_", 6) == 0)
+        if (strncmp(environ[i], "CRESC_", 6) == 0) {
             continue;
-        if ((envp[k] = strdup(environ[i])) == NULL)
+        }
+        if ((envp[k] = strdup(environ[i])) == NULL) {
             goto nomem;
+        }
         k++;
     }
     for (size_t i = 0; i < ENV_OURS; i++) {
-        if ((envp[k] = env_var(ours[i][0], ours[i][1])) == NULL)
+        if ((envp[k] = env_var(ours[i][0], ours[i][1])) == NULL) {
             goto nomem;
+        }
         k++;
     }
     return envp;
@@ -122,11 +131,13 @@ static void tail_append(char *tail, size_t *len, const char *buf, size_t n)
 /* The last non-empty line of the output, printable characters only. */
 static void last_line(const char *tail, size_t len, char *out, size_t cap)
 {
-    while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r'))
+    while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r')) {
         len--;
+    }
     size_t start = len;
-    while (start > 0 && tail[start - 1] != '\n')
+    while (start > 0 && tail[start - 1] != '\n') {
         start--;
+    }
     size_t k = 0;
     for (size_t i = start; i < len && k + 1 < cap; i++) {
         unsigned char c = (unsigned char)tail[i];
@@ -135,41 +146,31 @@ static void last_line(const char *tail, size_t len, char *out, size_t cap)
     out[k] = '\0';
 }
 
-int cresc_act_exec_apply(const struct cresc_act_conf *conf, const struct cresc_scale_command *cmd,
-                         const atomic_bool *stop, struct cresc_act_result *res)
+/* Start the program with stdout and stderr into *out_fd (read end, non-blocking). */
+static int spawn_child(const struct cresc_act_conf *conf, const struct cresc_scale_command *cmd,
+                       char **envp, pid_t *pid, int *out_fd, struct cresc_act_result *res)
 {
     char target[16];
-    snprintf(target, sizeof target, "%d", cmd->to);
+    (void)snprintf(target, sizeof target, "%d", cmd->to);
     char *argv[] = {conf->exec_command, target, NULL};
     int pipefd[2] = {-1, -1};
+    if (pipe(pipefd) != 0) {
+        (void)snprintf(res->msg, sizeof res->msg, "pipe: %s", strerror(errno));
+        return CRESC_EIO;
+    }
+    (void)fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
+    (void)fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
-    bool fa_init = false, attr_init = false;
-    pid_t pid = -1;
-    int rc = 0;
-    char **envp = build_env(cmd);
-    if (envp == NULL) {
-        snprintf(res->msg, sizeof res->msg, "out of memory");
-        return CRESC_ENOMEM;
-    }
-    if (pipe(pipefd) != 0) {
-        snprintf(res->msg, sizeof res->msg, "pipe: %s", strerror(errno));
-        rc = CRESC_EIO;
-        goto out;
-    }
-    fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
-    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-
     posix_spawn_file_actions_init(&fa);
-    fa_init = true;
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
     posix_spawn_file_actions_addclose(&fa, pipefd[1]);
     posix_spawnattr_init(&attr);
-    attr_init = true;
     /* Own process group (killed as a whole on timeout); a clean signal mask and default
-     * dispositions, since this thread blocks every signal and the daemon ignores SIGPIPE. */
+     * dispositions, since this thread blocks most signals and the daemon may ignore SIGPIPE. */
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
@@ -178,91 +179,111 @@ int cresc_act_exec_apply(const struct cresc_act_conf *conf, const struct cresc_s
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                         POSIX_SPAWN_SETSIGDEF);
-    int serr = posix_spawn(&pid, conf->exec_command, &fa, &attr, argv, envp);
+    int serr = posix_spawn(pid, conf->exec_command, &fa, &attr, argv, envp);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
     close(pipefd[1]);
-    pipefd[1] = -1;
     if (serr != 0) {
-        snprintf(res->msg, sizeof res->msg, "cannot run %s: %s", conf->exec_command,
-                 strerror(serr));
+        close(pipefd[0]);
+        (void)snprintf(res->msg, sizeof res->msg, "cannot run %s: %s", conf->exec_command,
+                       strerror(serr));
         res->permanent = serr == ENOENT || serr == EACCES || serr == ENOEXEC;
-        pid = -1;
-        rc = CRESC_EIO;
-        goto out;
+        return CRESC_EIO;
     }
+    *out_fd = pipefd[0];
+    return 0;
+}
 
-    char tail[OUTPUT_MAX];
-    size_t tail_len = 0;
-    bool eof = false, exited = false, timed_out = false, aborted = false;
-    int wstatus = 0;
-    int64_t deadline = mono_ms() + conf->timeout_ms;
-    while (!exited) {
+/* Read what is available from fd into the tail; false at end of file or on an error. */
+static bool read_some(int fd, char *tail, size_t *tail_len)
+{
+    char buf[1024];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+        tail_append(tail, tail_len, buf, (size_t)n);
+        return true;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EINTR);
+}
+
+enum child_end { CHILD_EXITED, CHILD_TIMED_OUT, CHILD_ABORTED };
+
+/* Collect output until the child exits, the deadline passes or `stop` is set (then the
+ * whole process group is killed). Always reaps the child. */
+static enum child_end wait_child(pid_t pid, int fd, long timeout_ms, const atomic_bool *stop,
+                                 int *wstatus, char *tail, size_t *tail_len)
+{
+    bool eof = false;
+    int64_t deadline = mono_ms() + timeout_ms;
+    for (;;) {
         if (!eof) {
-            struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+            struct pollfd p = {.fd = fd, .events = POLLIN};
             if (poll(&p, 1, 20) > 0) {
-                char buf[1024];
-                ssize_t n = read(pipefd[0], buf, sizeof buf);
-                if (n > 0)
-                    tail_append(tail, &tail_len, buf, (size_t)n);
-                else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-                    eof = true;
+                eof = !read_some(fd, tail, tail_len);
             }
         } else {
             struct timespec ts = {0, 10 * 1000000L};
             nanosleep(&ts, NULL);
         }
-        pid_t w = waitpid(pid, &wstatus, WNOHANG);
-        if (w == pid) {
-            exited = true;
+        if (waitpid(pid, wstatus, WNOHANG) == pid) {
             break;
         }
         bool late = mono_ms() >= deadline;
         if (late || atomic_load(stop)) {
-            timed_out = late;
-            aborted = !late;
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
-            waitpid(pid, &wstatus, 0);
-            exited = true;
+            waitpid(pid, wstatus, 0);
+            return late ? CHILD_TIMED_OUT : CHILD_ABORTED;
         }
     }
-    pid = -1;
-    for (int i = 0; i < 64; i++) { /* what the child wrote just before exiting */
-        char buf[1024];
-        ssize_t n = read(pipefd[0], buf, sizeof buf);
-        if (n <= 0)
-            break;
-        tail_append(tail, &tail_len, buf, (size_t)n);
+    /* what the child wrote just before exiting */
+    for (int i = 0; i < 64 && read_some(fd, tail, tail_len); i++) {
     }
+    return CHILD_EXITED;
+}
+
+int cresc_act_exec_apply(const struct cresc_act_conf *conf, const struct cresc_scale_command *cmd,
+                         const atomic_bool *stop, struct cresc_act_result *res)
+{
+    pid_t pid = -1;
+    int fd = -1;
+    char **envp = build_env(cmd);
+    if (envp == NULL) {
+        (void)snprintf(res->msg, sizeof res->msg, "out of memory");
+        return CRESC_ENOMEM;
+    }
+    int rc = spawn_child(conf, cmd, envp, &pid, &fd, res);
+    env_free(envp);
+    if (rc != 0) {
+        return rc;
+    }
+    char tail[OUTPUT_MAX];
+    size_t tail_len = 0;
+    int wstatus = 0;
+    enum child_end end = wait_child(pid, fd, conf->timeout_ms, stop, &wstatus, tail, &tail_len);
+    close(fd);
+
     char line[120];
     last_line(tail, tail_len, line, sizeof line);
     const char *sep = line[0] != '\0' ? ": " : "";
-    if (timed_out) {
-        snprintf(res->msg, sizeof res->msg, "%s timed out after %ld ms%s%s", conf->exec_command,
-                 conf->timeout_ms, sep, line);
-        rc = CRESC_ETIMEDOUT;
-    } else if (aborted) {
-        snprintf(res->msg, sizeof res->msg, "%s killed: shutting down", conf->exec_command);
-        rc = CRESC_ESTATE;
-    } else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
-        rc = 0;
-    } else if (WIFEXITED(wstatus)) {
-        snprintf(res->msg, sizeof res->msg, "%s exited with status %d%s%s", conf->exec_command,
-                 WEXITSTATUS(wstatus), sep, line);
-        rc = CRESC_EIO;
-    } else {
-        snprintf(res->msg, sizeof res->msg, "%s killed by signal %d%s%s", conf->exec_command,
-                 WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, sep, line);
-        rc = CRESC_EIO;
+    if (end == CHILD_TIMED_OUT) {
+        (void)snprintf(res->msg, sizeof res->msg, "%s timed out after %ld ms%s%s",
+                       conf->exec_command, conf->timeout_ms, sep, line);
+        return CRESC_ETIMEDOUT;
     }
-out:
-    if (attr_init)
-        posix_spawnattr_destroy(&attr);
-    if (fa_init)
-        posix_spawn_file_actions_destroy(&fa);
-    if (pipefd[0] >= 0)
-        close(pipefd[0]);
-    if (pipefd[1] >= 0)
-        close(pipefd[1]);
-    env_free(envp);
-    return rc;
+    if (end == CHILD_ABORTED) {
+        (void)snprintf(res->msg, sizeof res->msg, "%s killed: shutting down", conf->exec_command);
+        return CRESC_ESTATE;
+    }
+    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+        return 0;
+    }
+    if (WIFEXITED(wstatus)) {
+        (void)snprintf(res->msg, sizeof res->msg, "%s exited with status %d%s%s",
+                       conf->exec_command, WEXITSTATUS(wstatus), sep, line);
+    } else {
+        (void)snprintf(res->msg, sizeof res->msg, "%s killed by signal %d%s%s", conf->exec_command,
+                       WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, sep, line);
+    }
+    return CRESC_EIO;
 }

@@ -14,9 +14,9 @@
 #include "actuator_internal.h"
 #include "cresc/log.h"
 
-#define RESP_MAX  4096        /* response body kept for the error message */
-#define TOKEN_MAX (16 * 1024) /* a service-account JWT is ~1 KiB */
-#define URL_MAX   4096
+#define RESP_MAX  ((size_t)4096)      /* response body kept for the error message */
+#define TOKEN_MAX ((size_t)16 * 1024) /* a service-account JWT is ~1 KiB */
+#define URL_MAX   ((size_t)4096)
 
 struct cresc_act_http {
     CURL *curl;
@@ -37,8 +37,9 @@ int cresc_act_http_new(struct cresc_act_http **out)
 {
     pthread_once(&curl_once, curl_init_once);
     struct cresc_act_http *h = calloc(1, sizeof *h);
-    if (h == NULL)
+    if (h == NULL) {
         return CRESC_ENOMEM;
+    }
     h->curl = curl_easy_init();
     if (h->curl == NULL) {
         free(h);
@@ -50,8 +51,9 @@ int cresc_act_http_new(struct cresc_act_http **out)
 
 void cresc_act_http_free(struct cresc_act_http *h)
 {
-    if (h == NULL)
+    if (h == NULL) {
         return;
+    }
     curl_easy_cleanup(h->curl);
     free(h);
 }
@@ -69,6 +71,10 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+struct progress_ctx {
+    const atomic_bool *stop;
+};
+
 static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
@@ -76,8 +82,8 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
     (void)dlnow;
     (void)ultotal;
     (void)ulnow;
-    const atomic_bool *stop = clientp;
-    return atomic_load(stop) ? 1 : 0;
+    const struct progress_ctx *pc = clientp;
+    return atomic_load(pc->stop) ? 1 : 0;
 }
 
 /* Kubernetes object names (RFC 1123 subdomain): lower-case alphanumerics, '-' and '.',
@@ -85,12 +91,14 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
 static bool k8s_name_valid(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 253 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+    if (n == 0 || n > 253 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1])) {
         return false;
+    }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!(islower(c) || isdigit(c) || c == '-' || c == '.'))
+        if (!(islower(c) || isdigit(c) || c == '-' || c == '.')) {
             return false;
+        }
     }
     return true;
 }
@@ -141,8 +149,9 @@ static int read_token(const char *path, char *buf, size_t cap, struct cresc_act_
         return CRESC_ETOOBIG;
     }
     buf[n] = '\0';
-    while (n > 0 && isspace((unsigned char)buf[n - 1]))
+    while (n > 0 && isspace((unsigned char)buf[n - 1])) {
         buf[--n] = '\0';
+    }
     for (size_t i = 0; i < n; i++) {
         if (buf[i] == '\r' || buf[i] == '\n') {
             /* A header must stay one line: never let a file inject another header. */
@@ -226,43 +235,56 @@ static bool http_retryable(long code)
     return code == 408 || code == 429 || code >= 500;
 }
 
-static int http_do(struct cresc_act_http *h, const struct http_req *rq, const atomic_bool *stop,
-                   struct cresc_act_result *res)
+/* Append one header; false (and the list freed) when out of memory. */
+static bool add_header(struct curl_slist **list, const char *line)
 {
-    CURL *c = h->curl;
-    struct curl_slist *hdrs = NULL, *t;
-    struct resp_buf *body = calloc(1, sizeof *body);
-    char line[TOKEN_MAX + 64];
-    int rc = 0;
-    if (body == NULL)
-        return CRESC_ENOMEM;
-    curl_easy_reset(c); /* keeps the connection cache */
+    struct curl_slist *t = curl_slist_append(*list, line);
+    if (t == NULL) {
+        curl_slist_free_all(*list);
+        *list = NULL;
+        return false;
+    }
+    *list = t;
+    return true;
+}
 
-    snprintf(line, sizeof line, "Content-Type: %s", rq->content_type);
-    if ((t = curl_slist_append(hdrs, line)) == NULL)
-        goto nomem;
-    hdrs = t;
-    if ((t = curl_slist_append(hdrs, "Accept: application/json")) == NULL)
-        goto nomem;
-    hdrs = t;
-    if ((t = curl_slist_append(hdrs, "Expect:")) == NULL)
-        goto nomem;
-    hdrs = t;
-    if (rq->token != NULL) {
-        snprintf(line, sizeof line, "Authorization: Bearer %s", rq->token);
-        t = curl_slist_append(hdrs, line);
-        memset(line, 0, sizeof line);
-        if (t == NULL)
-            goto nomem;
-        hdrs = t;
+/* The request's headers, NULL when out of memory. */
+static struct curl_slist *build_headers(const struct http_req *rq)
+{
+    struct curl_slist *hdrs = NULL;
+    char line[256];
+    (void)snprintf(line, sizeof line, "Content-Type: %s", rq->content_type);
+    if (!add_header(&hdrs, line) || !add_header(&hdrs, "Accept: application/json") ||
+        !add_header(&hdrs, "Expect:")) {
+        return NULL;
     }
     if (rq->idempotency_key != NULL) {
-        snprintf(line, sizeof line, "Idempotency-Key: %s", rq->idempotency_key);
-        if ((t = curl_slist_append(hdrs, line)) == NULL)
-            goto nomem;
-        hdrs = t;
+        (void)snprintf(line, sizeof line, "Idempotency-Key: %s", rq->idempotency_key);
+        if (!add_header(&hdrs, line)) {
+            return NULL;
+        }
     }
+    if (rq->token != NULL) {
+        size_t n = strlen(rq->token) + sizeof "Authorization: Bearer ";
+        char *auth = malloc(n);
+        if (auth == NULL) {
+            curl_slist_free_all(hdrs);
+            return NULL;
+        }
+        (void)snprintf(auth, n, "Authorization: Bearer %s", rq->token);
+        bool ok = add_header(&hdrs, auth);
+        memset(auth, 0, n);
+        free(auth);
+        if (!ok) {
+            return NULL;
+        }
+    }
+    return hdrs;
+}
 
+static void set_options(CURL *c, const struct http_req *rq, struct curl_slist *hdrs,
+                        struct resp_buf *body, struct progress_ctx *pc)
+{
     curl_easy_setopt(c, CURLOPT_URL, rq->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -277,44 +299,52 @@ static int http_do(struct cresc_act_http *h, const struct http_req *rq, const at
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)stop);
-    if (rq->ca_file != NULL)
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, pc);
+    if (rq->ca_file != NULL) {
         curl_easy_setopt(c, CURLOPT_CAINFO, rq->ca_file);
+    }
     if (rq->insecure) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+}
 
+static int http_do(struct cresc_act_http *h, const struct http_req *rq, const atomic_bool *stop,
+                   struct cresc_act_result *res)
+{
+    CURL *c = h->curl;
+    struct progress_ctx pc = {stop};
+    struct resp_buf *body = calloc(1, sizeof *body);
+    struct curl_slist *hdrs = body != NULL ? build_headers(rq) : NULL;
+    int rc = 0;
+    if (hdrs == NULL) {
+        (void)snprintf(res->msg, sizeof res->msg, "out of memory");
+        free(body);
+        return CRESC_ENOMEM;
+    }
+    curl_easy_reset(c); /* keeps the connection cache */
+    set_options(c, rq, hdrs, body, &pc);
     char shown[URL_MAX];
     url_for_log(rq->url, shown, sizeof shown);
     CURLcode cc = curl_easy_perform(c);
     /* The handle keeps a pointer to the header list until the next reset. */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    if (cc != CURLE_OK) {
-        if (cc == CURLE_ABORTED_BY_CALLBACK) {
-            snprintf(res->msg, sizeof res->msg, "%s %.160s aborted: shutting down", rq->method,
-                     shown);
-            rc = CRESC_ESTATE;
-        } else {
-            snprintf(res->msg, sizeof res->msg, "%s %.160s: %.80s", rq->method, shown,
-                     curl_easy_strerror(cc));
-            res->permanent = cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT;
-            rc = cc == CURLE_OPERATION_TIMEDOUT ? CRESC_ETIMEDOUT : CRESC_EIO;
-        }
-        goto out;
-    }
     long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    if (code < 200 || code > 299) {
+    if (cc == CURLE_ABORTED_BY_CALLBACK) {
+        (void)snprintf(res->msg, sizeof res->msg, "%s %.160s aborted: shutting down", rq->method,
+                       shown);
+        rc = CRESC_ESTATE;
+    } else if (cc != CURLE_OK) {
+        (void)snprintf(res->msg, sizeof res->msg, "%s %.160s: %.80s", rq->method, shown,
+                       curl_easy_strerror(cc));
+        res->permanent = cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT;
+        rc = cc == CURLE_OPERATION_TIMEDOUT ? CRESC_ETIMEDOUT : CRESC_EIO;
+    } else if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code < 200 ||
+               code > 299) {
         describe_http_error(rq->method, rq->url, code, body, res);
         res->permanent = !http_retryable(code);
         rc = code == 401 || code == 403 ? CRESC_EAUTH : CRESC_EHTTP;
     }
-    goto out;
-nomem:
-    snprintf(res->msg, sizeof res->msg, "out of memory");
-    rc = CRESC_ENOMEM;
-out:
     curl_slist_free_all(hdrs);
     free(body);
     return rc;
@@ -327,8 +357,9 @@ int cresc_act_k8s_apply(struct cresc_act_http *h, const struct cresc_act_conf *c
     char url[URL_MAX];
     char *token = NULL, *payload = NULL;
     int rc = cresc_act_k8s_url(conf, cmd, url, sizeof url, res);
-    if (rc != 0)
+    if (rc != 0) {
         return rc;
+    }
     if (cmd->to < 0) {
         snprintf(res->msg, sizeof res->msg, "negative target %d", cmd->to);
         res->permanent = true;
@@ -336,11 +367,13 @@ int cresc_act_k8s_apply(struct cresc_act_http *h, const struct cresc_act_conf *c
     }
     if (conf->k8s_token_file != NULL) {
         token = malloc(TOKEN_MAX);
-        if (token == NULL)
+        if (token == NULL) {
             return CRESC_ENOMEM;
+        }
         rc = read_token(conf->k8s_token_file, token, TOKEN_MAX, res);
-        if (rc != 0)
+        if (rc != 0) {
             goto out;
+        }
     }
     /* A merge patch of the scale subresource touches spec.replicas only. */
     json_t *patch = json_pack("{s:{s:i}}", "spec", "replicas", (int)cmd->to);
