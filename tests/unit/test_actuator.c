@@ -283,7 +283,7 @@ static void test_k8s_patch(void **state)
     struct cresc_scale_command c;
     make_cmd(&c, "music-generator", 1, 1, 2, 3);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
 
     assert_int_equal(stand_in_count(s), 1);
     struct rec *r = &s->recs[0];
@@ -327,7 +327,7 @@ static void test_k8s_retry_then_success(void **state)
     struct cresc_scale_command c;
     make_cmd(&c, "Music_Gen", 3, 1, 4, 6); /* not a k8s name: the target name is used */
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
 
     assert_int_equal(stand_in_count(s), 3);
     for (int i = 0; i < 3; i++) {
@@ -370,7 +370,7 @@ static void test_k8s_gives_up_and_reports(void **state)
     struct cresc_scale_command c;
     make_cmd(&c, "api", 1, 1, 2, 5);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     assert_int_equal(stand_in_count(s), 3);
     char st[CRESC_REASON_MAX];
     cresc_actuator_service_status(a, "api", st, sizeof st);
@@ -402,7 +402,7 @@ static void permanent_once(int status)
     struct cresc_scale_command c;
     make_cmd(&c, "api", 1, 1, 2, 5);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     assert_int_equal(stand_in_count(s), 1);
     assert_int_equal(cresc_actuator_stats(a).failed, 1);
     /* the reported URL keeps no secret: neither the query string nor the user info */
@@ -435,7 +435,7 @@ static void test_k8s_permanent_error_not_retried(void **state)
     struct cresc_scale_command c;
     make_cmd(&c, "api", 1, 1, 2, 5);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     assert_int_equal(stand_in_count(s), 1);
     char st[CRESC_REASON_MAX];
     cresc_actuator_status(a, st, sizeof st);
@@ -470,7 +470,7 @@ static void test_epoch_ordering_and_duplicates(void **state)
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
     make_cmd(&c, "svc", 6, 1, 5, 7); /* newer owner */
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
 
     assert_int_equal(stand_in_count(s), 4);
     assert_int_equal(replicas_of(s->recs[0].body), 4);
@@ -484,7 +484,7 @@ static void test_epoch_ordering_and_duplicates(void **state)
     /* after epoch 6, epoch 5 is stale too */
     make_cmd(&c, "svc", 5, 3, 7, 3);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     assert_int_equal(stand_in_count(s), 4);
     assert_int_equal(cresc_actuator_stats(a).ignored, 3);
     cresc_actuator_free(a);
@@ -511,7 +511,7 @@ static void test_superseded_retry_abandoned(void **state)
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
     make_cmd(&c, "svc", 1, 2, 4, 6);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     /* the first failed, and was not retried since the second was already waiting */
     assert_int_equal(stand_in_count(s), 2);
     assert_int_equal(replicas_of(s->recs[0].body), 4);
@@ -546,7 +546,7 @@ static void test_k8s_in_cluster_url(void **state)
     struct cresc_scale_command c;
     make_cmd(&c, "web", 1, 1, 2, 3);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     char st[CRESC_REASON_MAX], want[160];
     cresc_actuator_status(a, st, sizeof st);
     snprintf(want, sizeof want,
@@ -580,7 +580,7 @@ static void test_webhook_post(void **state)
     c.manual = true;
     snprintf(c.request_id, sizeof c.request_id, "req-42");
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
 
     assert_int_equal(stand_in_count(s), 2); /* 502, then 200 */
     for (int i = 0; i < 2; i++) {
@@ -631,7 +631,7 @@ static void test_exec_env(void **state)
     struct cresc_scale_command c;
     make_cmd(&c, "music-generator", 3, 8, 2, 5);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     unsetenv("CRESC_TO");
 
     FILE *f = fopen(out, "r");
@@ -678,7 +678,7 @@ static void test_exec_failures_then_success(void **state)
     struct cresc_scale_command c;
     make_cmd(&c, "svc", 1, 1, 2, 3);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     struct cresc_actuator_stats stats = cresc_actuator_stats(a);
     assert_int_equal(stats.attempts, 3);
     assert_int_equal(stats.applied, 1);
@@ -691,7 +691,7 @@ static void test_exec_failures_then_success(void **state)
     assert_int_equal(cresc_actuator_new(&o, &a, err, sizeof err), 0);
     make_cmd(&c, "svc", 1, 2, 3, 4);
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     char st[CRESC_REASON_MAX];
     cresc_actuator_service_status(a, "svc", st, sizeof st);
     assert_non_null(strstr(st, "exited with status 4: no quota left"));
@@ -717,7 +717,7 @@ static void test_exec_timeout_and_shutdown(void **state)
     make_cmd(&c, "svc", 1, 1, 2, 3);
     int64_t t0 = mono_ms();
     assert_int_equal(cresc_actuator_submit(a, &c), 0);
-    assert_int_equal(cresc_actuator_drain(a, 5000), 0);
+    assert_int_equal(cresc_actuator_drain(a, 30000), 0);
     assert_true(mono_ms() - t0 < 2000);
     char st[CRESC_REASON_MAX];
     cresc_actuator_status(a, st, sizeof st);
