@@ -888,6 +888,20 @@ static void on_assign(struct engine *e, rd_kafka_t *rk, rd_kafka_topic_partition
         }
     }
     e->generation = group_generation(rk);
+    /* The committed offsets first: with read_committed the broker answers this OffsetFetch
+     * only once no transaction holding offsets for these partitions is still open
+     * (require_stable, KIP-447). So a previous owner's last transaction is either committed
+     * (and its snapshot is in the state we read next) or aborted before we rebuild; it cannot
+     * become visible after our rebuild. */
+    rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t cx = rd_kafka_committed(rk, committed, (int)e->cfg->rebuild_timeout_ms);
+    if (cx != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        cresc_log(CRESC_LOG_WARNING, LOGC,
+                  "Reading committed offsets: %s; assigning from the group's offsets",
+                  rd_kafka_err2str(cx));
+        rd_kafka_topic_partition_list_destroy(committed);
+        committed = NULL;
+    }
     /* Services of these partitions held from an earlier assignment are stale by now. */
     for (int32_t p = 0; p < e->nparts; p++) {
         if (set[p]) {
@@ -907,7 +921,10 @@ static void on_assign(struct engine *e, rd_kafka_t *rk, rd_kafka_topic_partition
             }
         }
     }
-    rd_kafka_resp_err_t x = rd_kafka_assign(rk, parts);
+    rd_kafka_resp_err_t x = rd_kafka_assign(rk, committed != NULL ? committed : parts);
+    if (committed != NULL) {
+        rd_kafka_topic_partition_list_destroy(committed);
+    }
     if (x != RD_KAFKA_RESP_ERR_NO_ERROR) {
         cresc_log(CRESC_LOG_ERROR, LOGC, "Assign failed: %s", rd_kafka_err2str(x));
         e->need_reset = true;
