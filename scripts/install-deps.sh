@@ -21,6 +21,7 @@ PACKAGES=(
     chromium                                            # dashboard browser test (headless)
     prometheus-node-exporter                            # agent footprint benchmark (tests/bench/bench_agent.sh)
     wrk nginx-light                                     # API benchmark (tests/bench/bench_api.sh)
+    openssl                                             # actuator TLS test (tests/integration/test_actuator_https.sh)
 )
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
