@@ -3,7 +3,8 @@
 # (bench_fill, real codec), then time `kcat -C -e` reading the topic raw to EOF, and a
 # coordinator consuming and aggregating all of them (until its /metrics counter
 # crescendo_coordinator_samples_consumed_total reaches SAMPLES). Prints both rates and the
-# ratio (target >= 0.8).
+# ratio (target >= 0.8), plus two floors measured in the same run: a plain librdkafka
+# consumer (bench_consume) without and with the sample codec.
 #
 #   tests/bench/bench_ingest.sh [-b BUILD_DIR] [-n SAMPLES] [-i INSTANCES] [-s SERVICES]
 # Uses KAFKA_BROKERS if set, else starts a broker with scripts/kafka.sh.
@@ -47,6 +48,16 @@ for run in 1 2; do
     if [ -z "$kcat_best" ] || [ "$dt" -lt "$kcat_best" ]; then kcat_best=$dt; fi
 done
 
+# floors under the coordinator: librdkafka alone, then librdkafka + the sample codec
+raw_line=$("$build/tests/bench/bench_consume" --kafka-brokers="$KAFKA_BROKERS" --topic="$topic" \
+    --expect="$samples" --log-level=WARNING) || { echo "bench_consume failed"; exit 1; }
+dec_line=$("$build/tests/bench/bench_consume" --kafka-brokers="$KAFKA_BROKERS" --topic="$topic" \
+    --expect="$samples" --decode --log-level=WARNING) || { echo "bench_consume --decode failed"; exit 1; }
+echo "# $raw_line"
+echo "# $dec_line"
+raw_rate=$(echo "$raw_line" | sed 's/.*: \([0-9]*\) messages\/s.*/\1/')
+dec_rate=$(echo "$dec_line" | sed 's/.*: \([0-9]*\) messages\/s.*/\1/')
+
 # the coordinator: a fresh group reads the topic from the beginning
 port=$(bench_free_port)
 t_start=$(bench_now_ns)
@@ -71,11 +82,14 @@ svcs=$(bench_metric "$port" crescendo_coordinator_services)
 bench_stop "$bench_coord_pid"
 
 awk -v n="$samples" -v k="$kcat_best" -v ts="$t_start" -v tr="$t_ready" -v tf="$t_first" \
-    -v cf="$c_first" -v td="$t_done" -v rej="$rejected" -v dup="$dups" -v sv="$svcs" 'BEGIN {
+    -v cf="$c_first" -v td="$t_done" -v rej="$rejected" -v dup="$dups" -v sv="$svcs" \
+    -v rr="$raw_rate" -v dr="$dec_rate" 'BEGIN {
     kr = n / (k / 1e9)
     steady = (n - cf) / ((td - tf) / 1e9)
     e2e = n / ((td - tr) / 1e9)
     printf "kcat -C -e (raw, to EOF):           %9.0f samples/s (%.3f s)\n", kr, k / 1e9
+    printf "librdkafka consumer, no decoding:   %9.0f samples/s (%.2f of kcat)\n", rr, rr / kr
+    printf "librdkafka consumer + sample codec: %9.0f samples/s (%.2f of kcat)\n", dr, dr / kr
     printf "coordinator, ready -> all consumed: %9.0f samples/s (%.3f s; start-up to ready %.2f s)\n", e2e, (td - tr) / 1e9, (tr - ts) / 1e9
     printf "coordinator, first -> last sample:  %9.0f samples/s (%.3f s)\n", steady, (td - tf) / 1e9
     printf "ratio coordinator/kcat: %.2f (ready -> all), %.2f (first -> last); target >= 0.8: %s\n", e2e / kr, steady / kr, (e2e / kr >= 0.8 ? "met" : "NOT met")
