@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Outage test of crescendo-agent: starts its OWN single-node broker (so it can stop it), runs
 # the agent at 200 ms with a deliberately small queue (AGENT_QUEUE_SIZE=20, 4 in flight),
-# stops the broker for 25 s, restarts it on the same ports and data, and checks that
+# takes the broker away twice for OUTAGE_S (25) s each — a clean stop, then a crash (SIGKILL;
+# OUTAGE_MODES="stop kill") — restarting it on the same ports and data, and checks that
 # afterwards the samples read back are in order, without duplicates, and that every gap in
 # the sequence numbers is exactly the `dropped` count of the sample after it (nothing lost
 # silently); also that the loop kept ticking (/healthz 200) while Kafka was away.
@@ -35,19 +36,27 @@ apid=$!
 sleep 4
 kill -0 "$apid" || fail "agent died before the outage"
 
-"$KSH" stop "$WORK/kafka" || fail "could not stop the broker"
-t_down=$SECONDS
-while [ $((SECONDS - t_down)) -lt "$OUTAGE_S" ]; do
-    sleep 2
-    code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HPORT/healthz") || true
-    [ "$code" = 200 ] || fail "/healthz answered '$code' during the outage: the loop must keep ticking"
+# Two outages: a clean stop, then a crash (SIGKILL), each OUTAGE_S seconds; the agent runs on.
+for mode in ${OUTAGE_MODES:-stop kill}; do
+    if [ "$mode" = stop ]; then
+        "$KSH" stop "$WORK/kafka" || fail "could not stop the broker"
+    else
+        "$KSH" kill "$WORK/kafka" 1 || fail "could not kill the broker"
+    fi
+    t_down=$SECONDS
+    while [ $((SECONDS - t_down)) -lt "$OUTAGE_S" ]; do
+        sleep 2
+        code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HPORT/healthz") || true
+        [ "$code" = 200 ] || fail "/healthz answered '$code' during the outage: the loop must keep ticking"
+    done
+    kill -0 "$apid" || fail "agent died during the outage ($mode)"
+    "$KSH" restart "$WORK/kafka" 1 >/dev/null 2>"$WORK/kafka-restart.log" || fail "broker did not restart"
+    echo "broker down ($mode) for $((SECONDS - t_down)) s"
+    sleep 8
 done
-kill -0 "$apid" || fail "agent died during the outage"
-"$KSH" restart "$WORK/kafka" 1 >/dev/null 2>"$WORK/kafka-restart.log" || fail "broker did not restart"
-echo "broker was down $((SECONDS - t_down)) s"
 
 # Let the backlog drain and a few fresh samples through, then stop the agent.
-sleep 12
+sleep 4
 kill -TERM "$apid"
 rc=0
 wait "$apid" || rc=$?
