@@ -18,6 +18,8 @@
 
 struct cresc_writes {
     rd_kafka_t *rk;
+    rd_kafka_conf_t *conf_tmpl; /* for recreating the producer after a fatal error */
+    pthread_rwlock_t rk_lock;   /* producers read rk; the write thread replaces it */
     char topic[CRESC_TOPIC_MAX];
     int timeout_ms;
     int max_pending;
@@ -214,13 +216,57 @@ static void expire(struct cresc_writes *w, int64_t now)
     wake_all(wakes);
 }
 
+static rd_kafka_t *producer_make(struct cresc_writes *w, char *err, size_t errlen)
+{
+    char e[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_dup(w->conf_tmpl);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
+    if (rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "cannot create the control producer: %s", e);
+    }
+    return rk;
+}
+
+/* An idempotent producer that hit a fatal error (librdkafka 2.0.2 can after a broker dies
+ * mid-request) refuses every later message: replace it, failing what it still held (those
+ * writes answer 503 and may be retried with their Idempotency-Key). */
+static void producer_renew(struct cresc_writes *w)
+{
+    char reason[256] = "";
+    char err[512];
+    rd_kafka_fatal_error(w->rk, reason, sizeof(reason));
+    rd_kafka_t *fresh = producer_make(w, err, sizeof(err));
+    if (fresh == NULL) {
+        cresc_log(CRESC_LOG_ERROR, CRESC_LOGGER_API, "%s; retrying", err);
+        return;
+    }
+    pthread_rwlock_wrlock(&w->rk_lock);
+    rd_kafka_t *old = w->rk;
+    w->rk = fresh;
+    pthread_rwlock_unlock(&w->rk_lock);
+    rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(old, 0); /* delivery reports of the purged messages: 503 */
+    rd_kafka_destroy(old);
+    cresc_log(CRESC_LOG_WARNING, CRESC_LOGGER_API,
+              "Control producer replaced after a fatal error: %s", reason);
+}
+
 static void *writes_main(void *arg)
 {
     struct cresc_writes *w = arg;
+    int64_t next_renew = 0;
     while (!atomic_load(&w->stop)) {
-        /* Delivery reports are served here; 10 ms bounds the deadline granularity. */
+        /* Delivery reports are served here; 10 ms bounds the deadline granularity. Only this
+           thread replaces rk, so it reads it without the lock. */
         rd_kafka_poll(w->rk, 10);
-        expire(w, mono_ms());
+        int64_t now = mono_ms();
+        expire(w, now);
+        if (now >= next_renew &&
+            rd_kafka_fatal_error(w->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            producer_renew(w);
+            next_renew = now + 1000;
+        }
     }
     return NULL;
 }
@@ -246,6 +292,7 @@ int cresc_writes_new(const struct cresc_writes_opts *opts, struct cresc_writes *
         return CRESC_ENOMEM;
     }
     pthread_mutex_init(&w->lock, NULL);
+    pthread_rwlock_init(&w->rk_lock, NULL);
     snprintf(w->topic, sizeof(w->topic), "%s", opts->topic);
     w->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 5000;
     w->max_pending = opts->max_pending > 0 ? opts->max_pending : 1024;
@@ -272,13 +319,13 @@ int cresc_writes_new(const struct cresc_writes_opts *opts, struct cresc_writes *
     rd_kafka_conf_set_opaque(conf, w);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    w->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
+    w->conf_tmpl = conf;
+    conf = NULL;
+    w->rk = producer_make(w, err, errlen);
     if (w->rk == NULL) {
-        snprintf(err, errlen, "cannot create the control producer: %s", e);
         rc = CRESC_EKAFKA;
         goto fail;
     }
-    conf = NULL;
     if (pthread_create(&w->thread, NULL, writes_main, w) != 0) {
         snprintf(err, errlen, "cannot start the write thread");
         rc = CRESC_ENOMEM;
@@ -322,6 +369,10 @@ void cresc_writes_free(struct cresc_writes *w)
         rd_kafka_flush(w->rk, 2000);
         rd_kafka_destroy(w->rk);
     }
+    if (w->conf_tmpl != NULL) {
+        rd_kafka_conf_destroy(w->conf_tmpl);
+    }
+    pthread_rwlock_destroy(&w->rk_lock);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
@@ -395,10 +446,12 @@ bool cresc_writes_submit(struct cresc_writes *w, struct cresc_write *wr,
         final = fail_listed(w, wr, cresc_strerror(rc));
         goto out;
     }
+    pthread_rwlock_rdlock(&w->rk_lock);
     rd_kafka_resp_err_t kerr = rd_kafka_producev(
         w->rk, RD_KAFKA_V_TOPIC(w->topic), RD_KAFKA_V_KEY(wr->service, strlen(wr->service)),
         RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_OPAQUE((void *)(uintptr_t)wr->_seq), RD_KAFKA_V_END);
+    pthread_rwlock_unlock(&w->rk_lock);
     if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
         char reason[CRESC_REASON_MAX];
         snprintf(reason, sizeof(reason), "cannot queue the command: %s", rd_kafka_err2str(kerr));
@@ -441,4 +494,12 @@ int cresc_writes_pending(struct cresc_writes *w)
     int n = w->n_pending;
     pthread_mutex_unlock(&w->lock);
     return n;
+}
+
+void cresc_writes_test_fatal(struct cresc_writes *w)
+{
+    pthread_rwlock_rdlock(&w->rk_lock);
+    rd_kafka_test_fatal_error(w->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              "test: simulated fatal idempotence error");
+    pthread_rwlock_unlock(&w->rk_lock);
 }

@@ -85,6 +85,10 @@ void cresc_writes_finish(struct cresc_writes *w, struct cresc_write *wr);
 /* The view's on_state hook (opaque = the struct cresc_writes). */
 void cresc_writes_on_state(void *opaque, const struct cresc_view_snap *snap);
 
+/* Testing aid: make librdkafka raise a fatal error on the current producer (as a broken
+ * idempotence sequence would), so tests can check that the write path replaces it. */
+void cresc_writes_test_fatal(struct cresc_writes *w);
+
 /* Counters by outcome, for /metrics. */
 uint64_t cresc_writes_count(const struct cresc_writes *w, enum cresc_write_outcome o);
 int cresc_writes_pending(struct cresc_writes *w);
