@@ -254,6 +254,20 @@ static void print_kv_table(FILE *out, const char *const (*rows)[2], size_t n)
     }
 }
 
+/* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS UTC". */
+static void format_time_ms(const json_t *v, char *buf, size_t cap)
+{
+    struct tm tm;
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    time_t t = (time_t)(json_integer_value(v) / 1000);
+    if (!gmtime_r(&t, &tm) || strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+        snprintf(buf, cap, "-");
+    }
+}
+
 /* ---- status ---------------------------------------------------------------------------- */
 
 struct metric_row {
@@ -319,6 +333,38 @@ static void format_status_metrics(const json_t *st, double instances, bool has_i
     cresc_ctl_table_release(&t);
 }
 
+/* The live instances the snapshot lists (the API may list fewer than LIVE counts). */
+static void format_live_instances(const json_t *list, FILE *out)
+{
+    static const char *const hdr[] = {"INSTANCE", "NODE",        "CPU %",      "MEMORY %",
+                                      "REQ/S",    "CONNECTIONS", "LAST SAMPLE"};
+    struct cresc_ctl_table t;
+    if (!json_is_array(list) || json_array_size(list) == 0 ||
+        cresc_ctl_table_init(&t, 7, hdr) != 0) {
+        return;
+    }
+    size_t i;
+    const json_t *li;
+    json_array_foreach(list, i, li)
+    {
+        char c[7][160];
+        text_at(li, "instance_id", c[0], sizeof c[0]);
+        text_at(li, "node", c[1], sizeof c[1]);
+        text_at(li, "cpu_pct", c[2], sizeof c[2]);
+        text_at(li, "memory_pct", c[3], sizeof c[3]);
+        text_at(li, "request_rate_per_s", c[4], sizeof c[4]);
+        text_at(li, "active_connections", c[5], sizeof c[5]);
+        format_time_ms(cresc_ctl_lookup(li, "last_seen_ms"), c[6], sizeof c[6]);
+        const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6]};
+        if (cresc_ctl_table_add(&t, cells) != 0) {
+            break;
+        }
+    }
+    fputc('\n', out);
+    cresc_ctl_table_print(&t, out);
+    cresc_ctl_table_release(&t);
+}
+
 void cresc_ctl_format_status(const json_t *st, FILE *out)
 {
     char service[160], cur[32], min[32], max[32], live[32], paused[16], cool[48], ver[32];
@@ -380,6 +426,7 @@ void cresc_ctl_format_status(const json_t *st, FILE *out)
     print_kv_table(out, rows, sizeof rows / sizeof rows[0]);
     fputc('\n', out);
     format_status_metrics(st, cur_n, has_cur, out);
+    format_live_instances(cresc_ctl_lookup(st, "live_instances.instances"), out);
 }
 
 /* ---- decision -------------------------------------------------------------------------- */
@@ -473,19 +520,6 @@ static const char *text2(const json_t *d, const json_t *e, const char *paths, ch
     return cresc_ctl_format_value(v ? v : cresc_ctl_lookup(e, paths), buf, cap);
 }
 
-/* Milliseconds since the epoch as "YYYY-MM-DD HH:MM:SS UTC". */
-static void format_time_ms(const json_t *v, char *buf, size_t cap)
-{
-    struct tm tm;
-    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-        snprintf(buf, cap, "-");
-        return;
-    }
-    time_t t = (time_t)(json_integer_value(v) / 1000);
-    if (!gmtime_r(&t, &tm) || strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
-        snprintf(buf, cap, "-");
-    }
-}
 
 void cresc_ctl_format_decision(const json_t *d, FILE *out)
 {

@@ -403,7 +403,10 @@ static void test_status_table(void **state)
     char *out = render(cresc_ctl_format_status,
                        "{\"service\":\"music-generator\",\"current_instances\":3,"
                        "\"min_instances\":2,\"max_instances\":10,"
-                       "\"live_instances\":{\"total\":3,\"instances\":[]},"
+                       "\"live_instances\":{\"total\":3,\"instances\":[{\"instance_id\":\"vm-1\","
+                       "\"node\":\"n1\",\"last_seen_ms\":1700000000000,\"cpu_pct\":81.5,"
+                       "\"memory_pct\":null,\"request_rate_per_s\":80,"
+                       "\"active_connections\":4}]},"
                        "\"paused\":false,\"cooldown_remaining_s\":119.5,"
                        "\"config_version\":4,"
                        "\"thresholds\":{\"cpu_pct\":70,\"memory_pct\":80,"
@@ -420,6 +423,9 @@ static void test_status_table(void **state)
     assert_non_null(strstr(out, "LIVE            3\n"));
     assert_non_null(strstr(out, "5 read ops/s, 7.5 write ops/s"));
     assert_non_null(strstr(out, "memory        40 %"));
+    assert_non_null(strstr(out, "INSTANCE  NODE  CPU %  MEMORY %  REQ/S  CONNECTIONS  LAST SAMPLE\n"
+                                "vm-1      n1    81.5   -         80     4            "
+                                "2023-11-14 22:13:20 UTC\n"));
     assert_non_null(strstr(out, "cpu           82.25 %"));
     assert_non_null(strstr(out, "ABOVE"));
     /* 240 req/s over 3 instances is 80 per instance: under the 100 threshold. */
