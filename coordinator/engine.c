@@ -17,6 +17,7 @@
 
 #include "actuator.h"
 #include "control.h"
+#include "decode.h"
 #include "cresc/kafka.h"
 #include "cresc/log.h"
 #include "cresc/msg.h"
@@ -74,7 +75,11 @@ struct engine {
     struct pending_cmd *cmds; /* produced in the open transaction */
     size_t n_cmds, cap_cmds;
     uint64_t pending_decisions;
-    char *buf; /* encode buffer, CRESC_DECISION_MAX_BYTES */
+    char *buf;           /* encode buffer, CRESC_DECISION_MAX_BYTES */
+    uint64_t rebalances; /* rebalance callbacks so far */
+    struct cresc_decode_pool *decoder;
+    rd_kafka_message_t **batch;      /* [POLL_BATCH_MAX] */
+    struct cresc_decode_item *items; /* [POLL_BATCH_MAX] */
 };
 
 static int64_t engine_now_ms(void)
@@ -585,23 +590,24 @@ static struct cresc_service *service_for(struct engine *e, const char *name, int
     return s;
 }
 
-static void handle_sample(struct engine *e, const rd_kafka_message_t *m, int64_t now, int64_t wall)
+/* `it`: the sample as the decode pool decoded it. */
+static void handle_sample(struct engine *e, const rd_kafka_message_t *m,
+                          const struct cresc_decode_item *it, int64_t now, int64_t wall)
 {
     atomic_fetch_add(&e->stats->samples, 1);
-    struct cresc_sample smp;
-    struct cresc_msg_error me;
-    if (cresc_sample_decode(m->payload, m->len, &smp, &me) != 0) {
-        cresc_msg_reject(CRESC_MSG_SAMPLE, &me);
+    if (it->rc != 0) {
+        cresc_msg_reject(CRESC_MSG_SAMPLE, &it->err);
         return;
     }
-    struct cresc_service *s = service_for(e, smp.service, m->partition);
+    const struct cresc_sample *smpp = &it->sample;
+    struct cresc_service *s = service_for(e, smpp->service, m->partition);
     if (s == NULL) {
         atomic_fetch_add(&e->stats->rejected, 1);
         return;
     }
     enum cresc_window_verdict v = CRESC_WINDOW_ACCEPTED;
     bool crossed = false;
-    int rc = cresc_service_add_sample(s, &smp, now, wall, &v, &crossed);
+    int rc = cresc_service_add_sample(s, smpp, now, wall, &v, &crossed);
     if (rc != 0 || v == CRESC_WINDOW_SKEWED || v == CRESC_WINDOW_FULL) {
         atomic_fetch_add(&e->stats->rejected, 1);
         return;
@@ -653,8 +659,18 @@ static void handle_control(struct engine *e, const rd_kafka_message_t *m, int64_
     cresc_control_release(&c);
 }
 
-/* now/wall: the clocks read once for the whole poll batch. */
-static void handle_message(struct engine *e, rd_kafka_message_t *m, int64_t now, int64_t wall)
+/* A sample of a partition we own: the only messages decoded in parallel. */
+static bool owned_sample(const struct engine *e, const rd_kafka_message_t *m)
+{
+    return m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->rkt != NULL && m->partition >= 0 &&
+           m->partition < e->nparts && e->owned[m->partition] &&
+           strcmp(rd_kafka_topic_name(m->rkt), e->topics.samples) == 0;
+}
+
+/* `it`: m's decode item (it->want for owned samples); now/wall: the clocks read once for
+ * the whole batch. */
+static void handle_message(struct engine *e, rd_kafka_message_t *m,
+                           const struct cresc_decode_item *it, int64_t now, int64_t wall)
 {
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -667,15 +683,62 @@ static void handle_message(struct engine *e, rd_kafka_message_t *m, int64_t now,
         return;
     }
     e->offsets_dirty = true;
+    if (it->want) {
+        handle_sample(e, m, it, now, wall);
+        return;
+    }
     if (m->rkt == NULL || m->partition < 0 || m->partition >= e->nparts ||
         !e->owned[m->partition]) {
         return;
     }
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    if (strcmp(topic, e->topics.samples) == 0) {
-        handle_sample(e, m, now, wall);
-    } else if (strcmp(topic, e->topics.control) == 0) {
+    if (strcmp(rd_kafka_topic_name(m->rkt), e->topics.control) == 0) {
         handle_control(e, m, now, wall);
+    }
+}
+
+/* Poll up to POLL_BATCH_MAX messages (the first wait up to timeout_ms), decode the samples
+ * among them in parallel, then handle all of them in order on this thread. Messages returned
+ * before a rebalance callback ran (inside a later poll) are dropped unhandled: they belong to
+ * the old assignment and are fetched again from the committed offsets if still ours. */
+static void poll_batch(struct engine *e, int timeout_ms)
+{
+    size_t n = 0;
+    uint64_t seen = e->rebalances;
+    rd_kafka_message_t *m = cresc_consumer_poll(e->consumer, timeout_ms);
+    while (m != NULL) {
+        if (e->rebalances != seen) {
+            for (size_t i = 0; i < n; i++) {
+                rd_kafka_message_destroy(e->batch[i]);
+            }
+            n = 0;
+            seen = e->rebalances;
+        }
+        e->batch[n++] = m;
+        if (n == POLL_BATCH_MAX) {
+            break;
+        }
+        m = cresc_consumer_poll(e->consumer, 0);
+    }
+    if (e->rebalances != seen) { /* the last poll rebalanced and returned nothing */
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_message_destroy(e->batch[i]);
+        }
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct cresc_decode_item *it = &e->items[i];
+        it->want = owned_sample(e, e->batch[i]);
+        it->buf = e->batch[i]->payload;
+        it->len = e->batch[i]->len;
+    }
+    cresc_decode_pool_run(e->decoder, e->items, n);
+    const int64_t now = engine_now_ms();
+    const int64_t wall = wall_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        if (!e->need_reset) {
+            handle_message(e, e->batch[i], &e->items[i], now, wall);
+        }
+        rd_kafka_message_destroy(e->batch[i]);
     }
 }
 
@@ -944,6 +1007,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     struct engine *e = opaque;
+    e->rebalances++;
     atomic_store(&e->stats->ready, false);
     /* Nothing is ever left uncommitted across a poll; an open transaction here would be a
      * bug, and aborting it is the safe side. */
@@ -1137,8 +1201,17 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
     e->nparts = n_samples;
     e->owned = calloc((size_t)e->nparts, sizeof(bool));
     e->buf = malloc(CRESC_DECISION_MAX_BYTES);
-    if (e->owned == NULL || e->buf == NULL) {
+    e->batch = calloc(POLL_BATCH_MAX, sizeof(*e->batch));
+    e->items = calloc(POLL_BATCH_MAX, sizeof(*e->items));
+    if (e->owned == NULL || e->buf == NULL || e->batch == NULL || e->items == NULL) {
         return CRESC_ENOMEM;
+    }
+    size_t workers = cfg->decode_threads >= 0 ? (size_t)cfg->decode_threads
+                                              : cresc_decode_pool_default_workers();
+    rc = cresc_decode_pool_new(workers, &e->decoder);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start %zu decode threads", workers);
+        return rc;
     }
     rc = cresc_actuator_new(&cfg->actuator, &e->act, err, errlen);
     if (rc != 0) {
@@ -1174,9 +1247,12 @@ static void teardown(struct engine *e)
     }
     cresc_services_release(&e->services);
     cresc_kv_list_release(&e->props);
+    cresc_decode_pool_free(e->decoder);
     free(e->owned);
     free(e->cmds);
     free(e->buf);
+    free(e->batch);
+    free(e->items);
 }
 
 int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errlen)
@@ -1224,17 +1300,7 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
             continue;
         }
         int64_t wait = next_tick - now;
-        rd_kafka_message_t *m = cresc_consumer_poll(e.consumer, (int)(wait < 100 ? wait : 100));
-        const int64_t batch_now = engine_now_ms();
-        const int64_t batch_wall = wall_now_ms();
-        for (int k = 0; m != NULL; k++) {
-            handle_message(&e, m, batch_now, batch_wall);
-            rd_kafka_message_destroy(m);
-            if (k + 1 >= POLL_BATCH_MAX || e.need_reset) {
-                break;
-            }
-            m = cresc_consumer_poll(e.consumer, 0);
-        }
+        poll_batch(&e, (int)(wait < 100 ? wait : 100));
         if (!e.need_reset && e.flush_needed) {
             e.flush_needed = false;
             flush_urgent(&e);

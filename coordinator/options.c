@@ -49,6 +49,8 @@ const struct cresc_opt cresc_coordinator_options[] = {
     {"MAX_VALUES_PER_INSTANCE", "max-values-per-instance", CRESC_OPT_INT,
      CO(max_values_per_instance), "64", 1, 4096, NULL,
      "Values kept per instance inside the sample window", 0},
+    {"DECODE_THREADS", "decode-threads", CRESC_OPT_INT, CO(decode_threads), "-1", -1, 64, NULL,
+     "Threads that decode samples besides the loop thread (-1: online CPUs - 1, at most 7)", 0},
     {"PARTITIONS", "partitions", CRESC_OPT_INT, CO(partitions), "6", 1, 10000, NULL,
      "Partitions of the topics created at start (samples, control and state share it)", 0},
     {"REPLICATION_FACTOR", "replication-factor", CRESC_OPT_INT, CO(replication), "-1", -1, 16, NULL,

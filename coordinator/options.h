@@ -32,6 +32,7 @@ struct cresc_coordinator_config {
     int64_t max_services;
     int64_t max_instances_per_service;
     int64_t max_values_per_instance;
+    int64_t decode_threads; /* -1: online CPUs - 1 */
     int64_t partitions;
     int64_t replication;
     int64_t session_timeout_ms;

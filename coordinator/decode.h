@@ -1,0 +1,36 @@
+/* Parallel decoding of a batch of samples: the coordinator's ingest is bound by JSON decoding
+ * (jansson), which is pure and independent per message, so a batch is split over a few worker
+ * threads and the loop thread, then applied in order by the loop thread alone. Nothing but the
+ * batch arrays is shared; the pool is idle between batches. */
+#ifndef CRESC_COORD_DECODE_H
+#define CRESC_COORD_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cresc/err.h"
+#include "cresc/msg.h"
+
+struct cresc_decode_item {
+    const char *buf; /* in: the message value (borrowed) */
+    size_t len;
+    bool want; /* in: decode it (false: another kind of message, left alone) */
+    int rc;    /* out: cresc_sample_decode's result */
+    struct cresc_sample sample;
+    struct cresc_msg_error err;
+};
+
+struct cresc_decode_pool;
+
+/* A pool with `workers` threads besides the caller (0: everything inline). Returns 0,
+ * CRESC_ENOMEM or CRESC_EIO (a thread could not start). */
+CRESC_WUR int cresc_decode_pool_new(size_t workers, struct cresc_decode_pool **out);
+/* Stops and joins the workers. NULL is a no-op. */
+void cresc_decode_pool_free(struct cresc_decode_pool *p);
+/* Decode items[i] for every i with want set; returns when all are done. Small batches are
+ * decoded inline (waking threads costs more than it saves). */
+void cresc_decode_pool_run(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n);
+/* How many workers a pool should have on this machine: online CPUs - 1, at most 7. */
+size_t cresc_decode_pool_default_workers(void);
+
+#endif
