@@ -33,15 +33,15 @@ enum src_bit {
 };
 
 static const char *const src_what[SRC_COUNT] = {
-    "CPU percent",
-    "memory percent",
-    "disk I/O",
-    "CPU percent",
-    "CPU quota (using all host CPUs)",
-    "memory percent",
-    "reclaimable cache (memory counts it as used)",
-    "disk I/O",
-    "request rate and connections",
+    [SRC_STAT] = "CPU percent",
+    [SRC_MEMINFO] = "memory percent",
+    [SRC_DISKSTATS] = "disk I/O",
+    [SRC_CG_CPU_STAT] = "CPU percent",
+    [SRC_CG_CPU_MAX] = "CPU quota (using all host CPUs)",
+    [SRC_CG_MEM] = "memory percent",
+    [SRC_CG_MEMSTAT] = "reclaimable cache (memory counts it as used)",
+    [SRC_CG_IO] = "disk I/O",
+    [SRC_METRICS] = "request rate and connections",
 };
 
 struct cresc_source {
