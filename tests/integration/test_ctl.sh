@@ -66,6 +66,23 @@ kill "$mute" 2>/dev/null; wait "$mute" 2>/dev/null
 [ "$elapsed_ms" -lt 5000 ] || fail "--timeout 700ms took ${elapsed_ms} ms"
 has "$err" "cannot reach the API"
 
+# Answers that are not what an API sends: too big, not JSON, a proxy's HTML error, empty.
+python3 "$CRESC_SOURCE/tests/integration/fixtures/odd_http.py" >"$sys_tmp/odd.port" &
+odd=$!
+for _ in $(seq 50); do [ -s "$sys_tmp/odd.port" ] && break; sleep 0.1; done
+odd_url="http://127.0.0.1:$(cat "$sys_tmp/odd.port")"
+run 1 --api "$odd_url/big" status
+has "$err" "exceeds 4194304 bytes"
+run 1 --api "$odd_url/notjson" status
+has "$err" "not JSON"
+run 1 --api "$odd_url/html" status
+has "$err" "error: HTTP 502: <html> <h1>502 Bad Gateway</h1> </html>"
+run 0 --api "$odd_url/empty" --token t priorities delete m-1
+has "$out" "priority of m-1 deleted"
+run 0 --api "$odd_url/empty" -o json --token t priorities delete m-1
+json_ok
+kill "$odd" 2>/dev/null; wait "$odd" 2>/dev/null
+
 # ---- the running system -----------------------------------------------------------------
 sys_start
 export CRESCENDO_API=$API_URL
