@@ -171,7 +171,14 @@ for name, d in objects:
         ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
         for probe in ("livenessProbe", "readinessProbe"):
             p = (c.get(probe) or {}).get("httpGet")
-            check(p is not None or probe == "readinessProbe", "%s has a %s" % (cl, probe))
+            ex = (c.get(probe) or {}).get("exec")
+            check(p is not None or ex is not None or probe == "readinessProbe", "%s has a %s" % (cl, probe))
+            if ex:
+                check(ex["command"][0] == cmd and "HEALTH_FILE" in env,
+                      "%s exec %s runs the daemon's probe with HEALTH_FILE set" % (cl, probe))
+                check(any(m["mountPath"] == os.path.dirname(env.get("HEALTH_FILE", "/x/y"))
+                          for m in c.get("volumeMounts") or []),
+                      "%s HEALTH_FILE lies on a writable mount (root filesystem is read-only)" % cl)
             if p:
                 check(p["path"] in ROUTES, "%s %s path %s is served by the code" % (cl, probe, p["path"]))
                 port = ports.get(p["port"], p["port"])
@@ -243,6 +250,10 @@ if c:
         check("depends_on" in s, "compose service %s declares its dependencies" % sname)
         for k in (s.get("environment") or {}):
             check(k in DAEMON_OPTS.get(daemon, ALL_OPTS), "compose %s env %s is an option of %s" % (sname, k, daemon))
+        test = (s.get("healthcheck") or {}).get("test") or []
+        if "--probe" in test:
+            check("HEALTH_FILE" in (s.get("environment") or {}) and bool(s.get("tmpfs")),
+                  "compose %s exec probe has HEALTH_FILE on a tmpfs" % sname)
         for url in re.findall(r"http://127\.0\.0\.1:\d+(/\w+)", " ".join(map(str, s.get("healthcheck", {}).get("test", [])))):
             check(url in ROUTES, "compose %s health check path %s is served" % (sname, url))
     check(n["crescendo-coordinator"] == 2, "compose runs two coordinators")
