@@ -113,23 +113,24 @@ integration() {
     record "integration ($name)" "$(cut -d' ' -f1 <<<"$last")" "$(cut -d' ' -f3 <<<"$last")"
 }
 
-# pass DIR NAME CMAKE_ARGS...: build, unit tests, integration tests.
-pass() {
-    local dir=$1 name=$2
-    shift 2
-    note "build ($name): $dir"
-    if ! build "$dir" "$name" "$@"; then
-        echo "test.sh: the $name build failed (log: $logdir/build-$name.log)"
-        record "build ($name)" 0 1
-        return
-    fi
-    record "build ($name)" 1 0
-    note "unit tests ($name)"
-    unit "$dir" "$name"
+# tests DIR NAME: unit tests, then integration tests, of one build.
+tests() {
+    note "unit tests ($2)"
+    unit "$1" "$2"
     if [ "$integration" = 1 ]; then
-        note "integration tests ($name)"
-        integration "$dir" "$name"
+        note "integration tests ($2)"
+        integration "$1" "$2"
     fi
+}
+
+# built NAME STATUS: records a build's outcome; 0 when it can be tested.
+built() {
+    if [ "$2" -ne 0 ]; then
+        echo "test.sh: the $1 build failed (log: $logdir/build-$1.log)"
+        record "build ($1)" 0 1
+        return 1
+    fi
+    record "build ($1)" 1 0
 }
 
 # One broker for both passes (each test uses its own topic prefix). If it cannot start here,
@@ -145,7 +146,21 @@ if [ "$integration" = 1 ] && [ -z "${KAFKA_BROKERS:-}" ]; then
     fi
 fi
 
-pass "$src/build-test" normal -DCMAKE_BUILD_TYPE=RelWithDebInfo
+note "build (normal): $src/build-test"
+build "$src/build-test" normal -DCMAKE_BUILD_TYPE=RelWithDebInfo
+normal_ok=$?
+
+# The integration tests mostly wait (timeouts, failovers, broker starts), so the sanitizer
+# build runs meanwhile, niced so the tests keep the CPU when they want it.
+asan_pid=""
+if [ "$asan" = 1 ]; then
+    note "build (asan) started in the background: $src/build-asan"
+    nice -n 15 bash -c "$(declare -f build); src='$src' logdir='$logdir' jobs='$jobs'; build '$src/build-asan' asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCRESC_SANITIZE=ON" \
+        >"$logdir/asan-build.out" 2>&1 &
+    asan_pid=$!
+fi
+
+built normal "$normal_ok" && tests "$src/build-test" normal
 
 note "clang-format check"
 if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
@@ -169,7 +184,11 @@ else
     record "clang-format" 0 1
 fi
 
-if [ "$asan" = 1 ]; then
+if [ -n "$asan_pid" ]; then
+    note "build (asan): waiting for it"
+    wait "$asan_pid"
+    asan_ok=$?
+    cat "$logdir/asan-build.out"
     # LeakSanitizer needs ptrace-like thread suspension, which some containers forbid: probe it
     # once and keep ASan + UBSan (without leak checks) where it cannot work, saying so.
     leaks=1
@@ -183,7 +202,7 @@ if [ "$asan" = 1 ]; then
     export ASAN_OPTIONS="detect_leaks=$leaks:halt_on_error=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     export LSAN_OPTIONS="suppressions=$src/tests/lsan.supp:print_suppressions=0"
-    pass "$src/build-asan" asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCRESC_SANITIZE=ON
+    built asan "$asan_ok" && tests "$src/build-asan" asan
 fi
 
 note "summary"
