@@ -14,7 +14,7 @@ static int reject(struct cresc_control_result *out, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+    (void)vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
     va_end(ap);
     out->status = CRESC_ACK_REJECTED;
     return 0;
@@ -102,7 +102,7 @@ int cresc_control_apply(struct cresc_service *s, const struct cresc_control *c, 
     if (seen != NULL) {
         out->duplicate = true;
         out->status = seen->status;
-        snprintf(out->reason, sizeof(out->reason), "%s", seen->reason);
+        (void)snprintf(out->reason, sizeof(out->reason), "%s", seen->reason);
         return 0;
     }
     out->status = CRESC_ACK_APPLIED;

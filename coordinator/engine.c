@@ -100,7 +100,7 @@ static uint64_t mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return (uint64_t)ts.tv_sec * 1000000000U + (uint64_t)ts.tv_nsec;
 }
 
 static void note_max(atomic_uint_fast64_t *max, uint64_t v)
@@ -209,14 +209,14 @@ static int producer_create(struct engine *e, char *err, size_t errlen)
             continue;
         }
         if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-            snprintf(err, errlen, "producer: %s", why);
+            (void)snprintf(err, errlen, "producer: %s", why);
             rd_kafka_conf_destroy(conf);
             return CRESC_EKAFKA;
         }
     }
     e->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
     if (e->producer == NULL) {
-        snprintf(err, errlen, "producer: %s", why);
+        (void)snprintf(err, errlen, "producer: %s", why);
         rd_kafka_conf_destroy(conf);
         return CRESC_EKAFKA;
     }
@@ -228,7 +228,7 @@ static int producer_create(struct engine *e, char *err, size_t errlen)
             break;
         }
         bool retry = rd_kafka_error_is_retriable(x) && attempt < 30 && !*e->stop;
-        snprintf(err, errlen, "init_transactions: %s", rd_kafka_error_string(x));
+        (void)snprintf(err, errlen, "init_transactions: %s", rd_kafka_error_string(x));
         rd_kafka_error_destroy(x);
         if (!retry) {
             producer_destroy(e);
@@ -262,11 +262,16 @@ static int produce(struct engine *e, const char *topic, int32_t partition, const
     if (rc != 0) {
         return rc;
     }
+    /* librdkafka takes `void *` although RD_KAFKA_MSG_F_COPY copies the value. */
+    const union {
+        const void *c;
+        void *m;
+    } v = {.c = value};
     for (int attempt = 0; attempt < PRODUCE_RETRIES; attempt++) {
-        rd_kafka_resp_err_t x = rd_kafka_producev(
-            prk(e), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE((void *)(uintptr_t)value, len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t x =
+            rd_kafka_producev(prk(e), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                              RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(v.m, len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (x == RD_KAFKA_RESP_ERR_NO_ERROR) {
             return 0;
         }
@@ -427,7 +432,7 @@ static int pending_push(struct engine *e, const struct cresc_scale_command *c)
 static int publish_command(struct engine *e, const struct cresc_scale_command *c)
 {
     size_t len = 0;
-    int rc = cresc_command_encode(c, e->buf, CRESC_DECISION_MAX_BYTES, &len);
+    int rc = cresc_command_encode(c, e->buf, (size_t)CRESC_DECISION_MAX_BYTES, &len);
     if (rc == 0) {
         rc = produce(e, e->topics.commands, RD_KAFKA_PARTITION_UA, c->service, e->buf, len);
     }
@@ -440,7 +445,7 @@ static int publish_command(struct engine *e, const struct cresc_scale_command *c
 static int publish_decision(struct engine *e, const struct cresc_decision_msg *d)
 {
     size_t len = 0;
-    int rc = cresc_decision_msg_encode(d, e->buf, CRESC_DECISION_MAX_BYTES, &len);
+    int rc = cresc_decision_msg_encode(d, e->buf, (size_t)CRESC_DECISION_MAX_BYTES, &len);
     if (rc == 0) {
         rc = produce(e, e->topics.decisions, RD_KAFKA_PARTITION_UA, d->service, e->buf, len);
     }
@@ -460,7 +465,7 @@ static int publish_state(struct engine *e, struct cresc_service *s, int64_t now,
     if (rc != 0) {
         return rc;
     }
-    snprintf(st.actuator, sizeof(st.actuator), "%s", cresc_actuator_kind_name(e->act));
+    (void)snprintf(st.actuator, sizeof(st.actuator), "%s", cresc_actuator_kind_name(e->act));
     cresc_actuator_service_status(e->act, s->name, st.actuator_status, sizeof(st.actuator_status));
     char *json = NULL;
     size_t len = 0;
@@ -771,27 +776,77 @@ static int64_t group_generation(rd_kafka_t *crk)
     return gen;
 }
 
-static void latest_release(json_t *index, struct latest_state *items, size_t n)
+/* The latest snapshot of every service seen while reading state partitions: raw bytes
+ * only, decoded once at the end (a partition holds many snapshots per service until
+ * compaction runs). */
+struct latest_set {
+    json_t *index; /* service -> index in items */
+    size_t n, cap;
+    struct latest_state *items;
+};
+
+static void latest_release(struct latest_set *ls)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(items[i].payload);
+    for (size_t i = 0; i < ls->n; i++) {
+        free(ls->items[i].payload);
     }
-    free(items);
-    json_decref(index);
+    free(ls->items);
+    json_decref(ls->index);
 }
 
-/* Read state partitions `parts` (flags per partition) from the beginning to their end
- * (read_committed, so aborted transactions of a fenced owner never count), keep the latest
- * snapshot per service, then rebuild those services as their new owner. */
-static int rebuild(struct engine *e, const bool *parts, int64_t min_epoch)
+/* Remember m as the newest snapshot of its key (a NULL value is a tombstone). */
+static int latest_put(struct latest_set *ls, const rd_kafka_message_t *m)
+{
+    if (m->key == NULL || m->key_len == 0 || m->key_len > CRESC_ID_MAX) {
+        return 0; /* not a service key: nothing we wrote */
+    }
+    char key[CRESC_ID_MAX + 1];
+    memcpy(key, m->key, m->key_len);
+    key[m->key_len] = '\0';
+    size_t at;
+    json_t *ix = json_object_get(ls->index, key);
+    if (ix != NULL) {
+        at = (size_t)json_integer_value(ix);
+        free(ls->items[at].payload);
+    } else {
+        if (ls->n == ls->cap) {
+            size_t ncap = ls->cap ? ls->cap * 2 : 64;
+            struct latest_state *q = realloc(ls->items, ncap * sizeof(*q));
+            if (q == NULL) {
+                return CRESC_ENOMEM;
+            }
+            ls->items = q;
+            ls->cap = ncap;
+        }
+        at = ls->n;
+        if (json_object_set_new(ls->index, key, json_integer((json_int_t)at)) != 0) {
+            return CRESC_ENOMEM;
+        }
+        ls->n++;
+    }
+    struct latest_state *it = &ls->items[at];
+    it->payload = NULL;
+    it->len = 0;
+    it->partition = m->partition;
+    if (m->payload != NULL && m->len > 0) {
+        it->payload = malloc(m->len);
+        if (it->payload == NULL) {
+            return CRESC_ENOMEM;
+        }
+        memcpy(it->payload, m->payload, m->len);
+        it->len = m->len;
+    }
+    return 0;
+}
+
+/* Read state partitions `parts` (flags per partition) from the beginning until a
+ * PARTITION_EOF on each (read_committed: aborted transactions of a fenced owner never count). */
+static int read_state(struct engine *e, const bool *parts, size_t want, struct latest_set *ls)
 {
     int rc = 0;
-    size_t want = 0, n = 0, cap = 0;
-    struct latest_state *items = NULL;
-    json_t *index = json_object(); /* service -> index in items */
     bool *eof = calloc((size_t)e->nparts, sizeof(bool));
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(e->nparts);
-    if (index == NULL || eof == NULL || list == NULL) {
+    if (eof == NULL || list == NULL) {
         rc = CRESC_ENOMEM;
         goto out;
     }
@@ -799,11 +854,7 @@ static int rebuild(struct engine *e, const bool *parts, int64_t min_epoch)
         if (parts[p]) {
             rd_kafka_topic_partition_list_add(list, e->topics.state, p)->offset =
                 RD_KAFKA_OFFSET_BEGINNING;
-            want++;
         }
-    }
-    if (want == 0) {
-        goto out;
     }
     if (rd_kafka_assign(e->reader, list) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rc = CRESC_EKAFKA;
@@ -811,7 +862,7 @@ static int rebuild(struct engine *e, const bool *parts, int64_t min_epoch)
     }
     const int64_t deadline = engine_now_ms() + e->cfg->rebuild_timeout_ms;
     size_t done = 0;
-    while (done < want) {
+    while (done < want && rc == 0) {
         if (engine_now_ms() > deadline || *e->stop) {
             rc = CRESC_ETIMEDOUT;
             break;
@@ -820,111 +871,94 @@ static int rebuild(struct engine *e, const bool *parts, int64_t min_epoch)
         if (m == NULL) {
             continue;
         }
-        int32_t p = m->partition;
+        const int32_t p = m->partition;
+        const bool ours = p >= 0 && p < e->nparts && parts[p];
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (p >= 0 && p < e->nparts && parts[p] && !eof[p]) {
+            if (ours && !eof[p]) {
                 eof[p] = true;
                 done++;
             }
         } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             cresc_log(CRESC_LOG_WARNING, LOGC, "Reading state: %s", rd_kafka_message_errstr(m));
-        } else if (m->key != NULL && m->key_len > 0 && m->key_len <= CRESC_ID_MAX && p >= 0 &&
-                   p < e->nparts) {
-            char key[CRESC_ID_MAX + 1];
-            memcpy(key, m->key, m->key_len);
-            key[m->key_len] = '\0';
-            json_t *ix = json_object_get(index, key);
-            size_t at;
-            if (ix != NULL) {
-                at = (size_t)json_integer_value(ix);
-                free(items[at].payload);
-                items[at].payload = NULL;
-            } else {
-                if (n == cap) {
-                    size_t ncap = cap ? cap * 2 : 64;
-                    struct latest_state *q = realloc(items, ncap * sizeof(*q));
-                    if (q == NULL) {
-                        rd_kafka_message_destroy(m);
-                        rc = CRESC_ENOMEM;
-                        break;
-                    }
-                    items = q;
-                    cap = ncap;
-                }
-                at = n++;
-                items[at].payload = NULL;
-                if (json_object_set_new(index, key, json_integer((json_int_t)at)) != 0) {
-                    rd_kafka_message_destroy(m);
-                    rc = CRESC_ENOMEM;
-                    break;
-                }
-            }
-            items[at].len = 0;
-            items[at].partition = p;
-            if (m->payload != NULL && m->len > 0) {
-                items[at].payload = malloc(m->len);
-                if (items[at].payload == NULL) {
-                    rd_kafka_message_destroy(m);
-                    rc = CRESC_ENOMEM;
-                    break;
-                }
-                memcpy(items[at].payload, m->payload, m->len);
-                items[at].len = m->len;
-            }
+        } else if (ours) {
+            rc = latest_put(ls, m);
         }
         rd_kafka_message_destroy(m);
     }
     (void)rd_kafka_assign(e->reader, NULL);
-    if (rc != 0) {
-        goto out;
-    }
-    const int64_t now = engine_now_ms();
-    const int64_t wall = wall_now_ms();
-    size_t rebuilt = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].payload == NULL) {
-            continue; /* tombstone: the service was deleted */
-        }
-        struct cresc_state st;
-        struct cresc_msg_error me;
-        if (cresc_state_decode(items[i].payload, items[i].len, &st, &me) != 0) {
-            cresc_msg_reject(CRESC_MSG_STATE, &me);
-            continue;
-        }
-        struct cresc_service *s = NULL;
-        int x =
-            cresc_service_from_state(&st, items[i].partition, min_epoch, &e->wopts, now, wall, &s);
-        cresc_state_release(&st);
-        if (x != 0) {
-            cresc_log(CRESC_LOG_WARNING, LOGC, "Cannot rebuild a service from its state: %s",
-                      cresc_strerror(x));
-            continue;
-        }
-        (void)cresc_services_remove(&e->services, s->name);
-        x = cresc_services_insert(&e->services, s);
-        if (x != 0) {
-            cresc_log(CRESC_LOG_WARNING, LOGC, "Cannot keep service %s: %s", s->name,
-                      cresc_strerror(x));
-            cresc_service_free(s);
-            continue;
-        }
-        rebuilt++;
-        cresc_log(CRESC_LOG_INFO, LOGC,
-                  "Took over %s: %" PRId32 " instances, config version %" PRId64
-                  ", %zu priorities, cooldown %" PRId64 " ms left, owner epoch %" PRId64,
-                  s->name, s->current_instances, s->config_version, s->n_prio,
-                  cresc_service_cooldown_remaining_ms(s, now), s->owner_epoch);
-    }
-    atomic_fetch_add(&e->stats->rebuilds, want);
-    atomic_store(&e->stats->services, (int_fast64_t)e->services.n);
-    cresc_log(CRESC_LOG_INFO, LOGC, "Rebuilt %zu services from %zu state partitions", rebuilt,
-              want);
 out:
     if (list != NULL) {
         rd_kafka_topic_partition_list_destroy(list);
     }
     free(eof);
-    latest_release(index, items, n);
+    return rc;
+}
+
+/* Decode one latest snapshot and install the service as its new owner; false if skipped. */
+static bool install(struct engine *e, const struct latest_state *it, int64_t min_epoch, int64_t now,
+                    int64_t wall)
+{
+    if (it->payload == NULL) {
+        return false; /* tombstone: the service was deleted */
+    }
+    struct cresc_state st;
+    struct cresc_msg_error me;
+    if (cresc_state_decode(it->payload, it->len, &st, &me) != 0) {
+        cresc_msg_reject(CRESC_MSG_STATE, &me);
+        return false;
+    }
+    struct cresc_service *s = NULL;
+    int x = cresc_service_from_state(&st, it->partition, min_epoch, &e->wopts, now, wall, &s);
+    cresc_state_release(&st);
+    if (x != 0) {
+        cresc_log(CRESC_LOG_WARNING, LOGC, "Cannot rebuild a service from its state: %s",
+                  cresc_strerror(x));
+        return false;
+    }
+    (void)cresc_services_remove(&e->services, s->name);
+    x = cresc_services_insert(&e->services, s);
+    if (x != 0) {
+        cresc_log(CRESC_LOG_WARNING, LOGC, "Cannot keep service %s: %s", s->name,
+                  cresc_strerror(x));
+        cresc_service_free(s);
+        return false;
+    }
+    cresc_log(CRESC_LOG_INFO, LOGC,
+              "Took over %s: %" PRId32 " instances, config version %" PRId64
+              ", %zu priorities, cooldown %" PRId64 " ms left, owner epoch %" PRId64,
+              s->name, s->current_instances, s->config_version, s->n_prio,
+              cresc_service_cooldown_remaining_ms(s, now), s->owner_epoch);
+    return true;
+}
+
+/* Read the state partitions `parts` back and rebuild their services as their new owner. */
+static int rebuild(struct engine *e, const bool *parts, int64_t min_epoch)
+{
+    size_t want = 0;
+    for (int32_t p = 0; p < e->nparts; p++) {
+        want += parts[p] ? 1 : 0;
+    }
+    if (want == 0) {
+        return 0;
+    }
+    struct latest_set ls = {.index = json_object()};
+    if (ls.index == NULL) {
+        return CRESC_ENOMEM;
+    }
+    int rc = read_state(e, parts, want, &ls);
+    if (rc == 0) {
+        const int64_t now = engine_now_ms();
+        const int64_t wall = wall_now_ms();
+        size_t rebuilt = 0;
+        for (size_t i = 0; i < ls.n; i++) {
+            rebuilt += install(e, &ls.items[i], min_epoch, now, wall) ? 1 : 0;
+        }
+        atomic_fetch_add(&e->stats->rebuilds, want);
+        atomic_store(&e->stats->services, (int_fast64_t)e->services.n);
+        cresc_log(CRESC_LOG_INFO, LOGC, "Rebuilt %zu services from %zu state partitions", rebuilt,
+                  want);
+    }
+    latest_release(&ls);
     return rc;
 }
 
@@ -1082,14 +1116,14 @@ static int reader_create(struct engine *e, char *err, size_t errlen)
     };
     for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
         if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-            snprintf(err, errlen, "state reader: %s", why);
+            (void)snprintf(err, errlen, "state reader: %s", why);
             rd_kafka_conf_destroy(conf);
             return CRESC_EKAFKA;
         }
     }
     e->reader = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
     if (e->reader == NULL) {
-        snprintf(err, errlen, "state reader: %s", why);
+        (void)snprintf(err, errlen, "state reader: %s", why);
         rd_kafka_conf_destroy(conf);
         return CRESC_EKAFKA;
     }
@@ -1156,8 +1190,8 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
     const struct cresc_coordinator_config *cfg = p->cfg;
     int rc = cresc_topics_init(&e->topics, cfg->common.topic_prefix);
     if (rc != 0) {
-        snprintf(err, errlen, "TOPIC_PREFIX=%s is not a valid topic prefix",
-                 cfg->common.topic_prefix);
+        (void)snprintf(err, errlen, "TOPIC_PREFIX=%s is not a valid topic prefix",
+                       cfg->common.topic_prefix);
         return rc;
     }
     rc = cresc_kafka_props_collect(cfg->common.kafka_properties_file, NULL,
@@ -1165,10 +1199,11 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
     if (rc != 0) {
         return rc;
     }
-    snprintf(e->client_id, sizeof(e->client_id), "crescendo-coordinator-%s", cfg->coordinator_id);
-    snprintf(e->txn_id, sizeof(e->txn_id), "%s-%s", cfg->group_id, cfg->coordinator_id);
-    snprintf(e->reader_group, sizeof(e->reader_group), "%s-state-reader-%s", cfg->group_id,
-             cfg->coordinator_id);
+    (void)snprintf(e->client_id, sizeof(e->client_id), "crescendo-coordinator-%s",
+                   cfg->coordinator_id);
+    (void)snprintf(e->txn_id, sizeof(e->txn_id), "%s-%s", cfg->group_id, cfg->coordinator_id);
+    (void)snprintf(e->reader_group, sizeof(e->reader_group), "%s-state-reader-%s", cfg->group_id,
+                   cfg->coordinator_id);
     e->kc = (struct cresc_kafka_conf){
         .brokers = cfg->common.kafka_brokers, .client_id = e->client_id, .props = &e->props};
     rc = cresc_kafka_ensure_topics(&e->kc, &e->topics, (int)cfg->partitions, (int)cfg->replication,
@@ -1188,20 +1223,21 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
                                          &n_state);
     }
     if (rc != 0) {
-        snprintf(err, errlen, "reading topic metadata: %s", cresc_strerror(rc));
+        (void)snprintf(err, errlen, "reading topic metadata: %s", cresc_strerror(rc));
         return rc;
     }
     if (n_samples != n_state || n_samples <= 0) {
-        snprintf(err, errlen,
-                 "%s has %d partitions and %s %d: they must be equal (a service's state lives in "
-                 "the partition of the same number as its samples)",
-                 e->topics.samples, n_samples, e->topics.state, n_state);
+        (void)snprintf(
+            err, errlen,
+            "%s has %d partitions and %s %d: they must be equal (a service's state lives in "
+            "the partition of the same number as its samples)",
+            e->topics.samples, n_samples, e->topics.state, n_state);
         return CRESC_ECONFLICT;
     }
     e->nparts = n_samples;
     e->owned = calloc((size_t)e->nparts, sizeof(bool));
-    e->buf = malloc(CRESC_DECISION_MAX_BYTES);
-    e->batch = calloc(POLL_BATCH_MAX, sizeof(*e->batch));
+    e->buf = malloc((size_t)CRESC_DECISION_MAX_BYTES);
+    e->batch = calloc(POLL_BATCH_MAX, sizeof(rd_kafka_message_t *));
     e->items = calloc(POLL_BATCH_MAX, sizeof(*e->items));
     if (e->owned == NULL || e->buf == NULL || e->batch == NULL || e->items == NULL) {
         return CRESC_ENOMEM;
@@ -1210,7 +1246,7 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
                                               : cresc_decode_pool_default_workers();
     rc = cresc_decode_pool_new(workers, &e->decoder);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot start %zu decode threads", workers);
+        (void)snprintf(err, errlen, "cannot start %zu decode threads", workers);
         return rc;
     }
     rc = cresc_actuator_new(&cfg->actuator, &e->act, err, errlen);

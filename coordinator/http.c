@@ -52,8 +52,9 @@ static size_t gauge(char *buf, size_t cap, size_t used, const char *name, const 
                    name, v);
 }
 
-size_t cresc_coord_metrics_format(const struct cresc_coord_stats *s, char *buf, size_t cap)
+size_t cresc_coord_metrics_format(const struct cresc_coord_stats *stats, char *buf, size_t cap)
 {
+    const struct cresc_coord_stats *s = stats;
     size_t u = 0;
     buf[0] = '\0';
     u = counter(buf, cap, u, "crescendo_coordinator_samples_consumed_total",
@@ -125,8 +126,12 @@ size_t cresc_coord_metrics_format(const struct cresc_coord_stats *s, char *buf, 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
                              const char *body, size_t len)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    /* MUST_COPY: libmicrohttpd copies the body, its `void *` is never written through. */
+    const union {
+        const char *c;
+        void *m;
+    } b = {.c = body};
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, b.m, MHD_RESPMEM_MUST_COPY);
     if (r == NULL) {
         return MHD_NO;
     }
@@ -193,7 +198,7 @@ int cresc_coord_http_start(const char *addr, int port, const struct cresc_coord_
     h->stats = stats;
     h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port,
                             NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sa,
-                            MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                            MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
                             MHD_OPTION_END);
     if (h->d == NULL) {
         free(h);

@@ -30,7 +30,7 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
 }
 
 static const struct cresc_prog prog = {
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     int rc = cresc_config_load(cresc_coordinator_options, cresc_coordinator_options_count, &cfg,
                                &prog, argc, argv, &first, NULL, err, sizeof(err));
     if (rc < 0) {
-        fprintf(stderr, "crescendo-coordinator: %s\n", err);
+        (void)fprintf(stderr, "crescendo-coordinator: %s\n", err);
         return 2;
     }
     if (rc == CRESC_CONFIG_EXIT) {
@@ -65,15 +65,15 @@ int main(int argc, char **argv)
     struct cresc_coord_http *http = NULL;
     cresc_common_apply_logging(&cfg.common);
     if (first < argc) {
-        fprintf(stderr, "crescendo-coordinator: unexpected argument '%s' (see --help)\n",
-                argv[first]);
+        (void)fprintf(stderr, "crescendo-coordinator: unexpected argument '%s' (see --help)\n",
+                      argv[first]);
         status = 2;
         goto out;
     }
     if (cfg.coordinator_id == NULL || cfg.coordinator_id[0] == '\0') {
         char host[256] = "";
         if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
-            snprintf(host, sizeof(host), "coordinator");
+            (void)snprintf(host, sizeof(host), "coordinator");
         }
         free(cfg.coordinator_id);
         cfg.coordinator_id = strdup(host);
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
     struct cresc_engine_params params = {.cfg = &cfg, .stop = &stop_flag};
     rc = cresc_coordinator_initial_config(&cfg, &params.initial, err, sizeof(err));
     if (rc != 0) {
-        fprintf(stderr, "crescendo-coordinator: %s\n", err);
+        (void)fprintf(stderr, "crescendo-coordinator: %s\n", err);
         status = 2;
         goto out;
     }

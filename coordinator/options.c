@@ -93,7 +93,7 @@ int cresc_coordinator_initial_config(const struct cresc_coordinator_config *cfg,
     char why[CRESC_REASON_MAX] = "";
     int rc = cresc_scaling_config_validate(&c, field, sizeof(field), why, sizeof(why));
     if (rc != 0) {
-        snprintf(err, errlen, "initial service config: %s: %s", field, why);
+        (void)snprintf(err, errlen, "initial service config: %s: %s", field, why);
         return rc;
     }
     *out = c;

@@ -20,7 +20,7 @@
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src != NULL ? src : "");
+    (void)snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
 int cresc_service_new(const char *name, int32_t partition,
@@ -170,7 +170,7 @@ static void make_decision_id(struct cresc_service *s, char *buf, size_t cap)
 {
     s->decision_seq++;
     char tail[64];
-    snprintf(tail, sizeof(tail), ":%" PRId64 ":%" PRIu64, s->owner_epoch, s->decision_seq);
+    (void)snprintf(tail, sizeof(tail), ":%" PRId64 ":%" PRIu64, s->owner_epoch, s->decision_seq);
     size_t name_len = strlen(s->name);
     size_t tail_len = strlen(tail);
     if (name_len + tail_len < cap) {
@@ -178,16 +178,14 @@ static void make_decision_id(struct cresc_service *s, char *buf, size_t cap)
         memcpy(buf + name_len, tail, tail_len + 1);
         return;
     }
-    uint32_t h = 2166136261u;
+    uint32_t h = 2166136261U;
     for (size_t i = 0; i < name_len; i++) {
-        h = (h ^ (uint8_t)s->name[i]) * 16777619u;
+        h = (h ^ (uint8_t)s->name[i]) * 16777619U;
     }
     char hash[16];
-    snprintf(hash, sizeof(hash), ".%08" PRIx32, h);
-    size_t keep = cap - 1 - tail_len - strlen(hash);
-    memcpy(buf, s->name, keep);
-    memcpy(buf + keep, hash, strlen(hash));
-    memcpy(buf + keep + strlen(hash), tail, tail_len + 1);
+    (void)snprintf(hash, sizeof(hash), ".%08" PRIx32, h);
+    int keep = (int)(cap - 1 - tail_len - strlen(hash));
+    (void)snprintf(buf, cap, "%.*s%s%s", keep, s->name, hash, tail);
 }
 
 static void fill_command(struct cresc_service *s, struct cresc_scale_command *cmd,
@@ -275,7 +273,7 @@ void cresc_service_manual_scale(struct cresc_service *s, int32_t target, const c
     if (reason != NULL && reason[0] != '\0') {
         copy_str(why, sizeof(why), reason);
     } else {
-        snprintf(why, sizeof(why), "Manual scaling to %" PRId32 " instances", target);
+        (void)snprintf(why, sizeof(why), "Manual scaling to %" PRId32 " instances", target);
     }
     fill_command(s, cmd, id, s->current_instances, target, why, wall_ms);
     cmd->manual = true;
@@ -697,14 +695,14 @@ int cresc_services_insert(struct cresc_services *set, struct cresc_service *s)
     }
     if (set->n == set->cap) {
         size_t cap = set->cap ? set->cap * 2 : 16;
-        struct cresc_service **p = realloc(set->items, cap * sizeof(*p));
+        struct cresc_service **p = realloc(set->items, cap * sizeof(struct cresc_service *));
         if (p == NULL) {
             return CRESC_ENOMEM;
         }
         set->items = p;
         set->cap = cap;
     }
-    memmove(set->items + i + 1, set->items + i, (set->n - i) * sizeof(set->items[0]));
+    memmove(set->items + i + 1, set->items + i, (set->n - i) * sizeof(struct cresc_service *));
     set->items[i] = s;
     set->n++;
     return 0;
@@ -717,7 +715,7 @@ bool cresc_services_remove(struct cresc_services *set, const char *name)
         return false;
     }
     cresc_service_free(set->items[i]);
-    memmove(set->items + i, set->items + i + 1, (set->n - i - 1) * sizeof(set->items[0]));
+    memmove(set->items + i, set->items + i + 1, (set->n - i - 1) * sizeof(struct cresc_service *));
     set->n--;
     return true;
 }
