@@ -194,11 +194,13 @@ static int producer_create(struct engine *e, char *err, size_t errlen)
      * AddPartitions/AddOffsets with CONCURRENT_TRANSACTIONS until the markers are written;
      * librdkafka retries after this backoff, 100 ms by default, which would sit in the
      * reaction time of the next urgent decision. A pass-through KAFKA_RETRY_BACKOFF_MS wins. */
+    /* transaction.timeout.ms: a replica killed inside a transaction leaves it open until the
+     * broker aborts it after this timeout, and the new owner's stable-offset fetch waits for
+     * that; librdkafka's 60 s default would be the takeover time. A tick's transaction lasts
+     * milliseconds, so 10 s (as Kafka Streams uses for exactly-once) is ample. */
     const char *kv[][2] = {
-        {"enable.idempotence", "true"},
-        {"transactional.id", e->txn_id},
-        {"linger.ms", "1"},
-        {"retry.backoff.ms", "10"},
+        {"enable.idempotence", "true"}, {"transactional.id", e->txn_id},     {"linger.ms", "1"},
+        {"retry.backoff.ms", "10"},     {"transaction.timeout.ms", "10000"},
     };
     for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
         bool user_set = false;
