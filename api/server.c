@@ -52,13 +52,14 @@ enum phase {
 
 /* Per-request state of a write (reads need none). */
 struct wreq {
-    struct cresc_server *srv;
     struct MHD_Connection *conn;
     int64_t t0_ns;
     struct cresc_route_match rm;
     enum phase phase;
     char *body;
     size_t len;
+    size_t cap;     /* allocated bytes of body (one more for a NUL) */
+    size_t dropped; /* bytes read past the limit (chunked bodies) */
     bool too_big;
     bool submitted;
     unsigned status; /* answered status, for /metrics */
@@ -620,6 +621,12 @@ static bool write_precheck(struct cresc_server *s, struct MHD_Connection *c,
 
 /* ---- the handler ---------------------------------------------------------------------- */
 
+static size_t drain_limit(const struct cresc_server *s)
+{
+    size_t four = 4 * s->o.max_body_bytes;
+    return four > 1024 * 1024 ? four : 1024 * 1024;
+}
+
 static enum MHD_Result handle_write(struct cresc_server *s, struct MHD_Connection *c,
                                     struct wreq *q, const char *upload, size_t *upload_size)
 {
@@ -630,15 +637,28 @@ static enum MHD_Result handle_write(struct cresc_server *s, struct MHD_Connectio
         size_t n = *upload_size;
         *upload_size = 0;
         if (q->too_big || q->len + n > s->o.max_body_bytes) {
-            /* Keep reading (and dropping) so the 413 reaches a client that sends it all. */
+            /* libmicrohttpd accepts a response only before or after the body, so an oversized
+               chunked body is read and dropped to answer 413 at its end, but only up to a
+               bound: an endless stream gets its connection closed. */
             q->too_big = true;
-            return MHD_YES;
+            q->dropped += n;
+            return q->dropped > drain_limit(s) ? MHD_NO : MHD_YES;
         }
-        if (q->body == NULL) {
-            q->body = malloc(s->o.max_body_bytes + 1);
-            if (q->body == NULL) {
+        if (q->len + n > q->cap) {
+            /* Grow geometrically up to the limit: small bodies stay small. */
+            size_t cap = q->cap ? q->cap : 1024;
+            while (cap < q->len + n) {
+                cap *= 2;
+            }
+            if (cap > s->o.max_body_bytes) {
+                cap = s->o.max_body_bytes;
+            }
+            char *b = realloc(q->body, cap + 1);
+            if (b == NULL) {
                 return MHD_NO;
             }
+            q->body = b;
+            q->cap = cap;
         }
         memcpy(q->body + q->len, upload, n);
         q->len += n;
@@ -694,7 +714,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (q == NULL) {
             return MHD_NO;
         }
-        q->srv = s;
         q->conn = c;
         q->t0_ns = t0;
         q->rm = rm;

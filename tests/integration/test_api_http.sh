@@ -20,6 +20,15 @@ pids=()
 private_broker=""
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    # A coordinator whose broker is gone may spend its transaction timeout on the last
+    # commit: give everything 10 s, then kill what is left.
+    for _ in $(seq 100); do
+        alive=0
+        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     [ -n "$private_broker" ] && "$KAFKA_SH" stop "$private_broker" >/dev/null 2>&1 || true
 }
@@ -108,7 +117,7 @@ API_URL=$api_url "$IT" recovered "$match" || fail "it_api recovered"
 kill -TERM "$main_pid"
 for _ in $(seq 100); do kill -0 "$main_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$main_pid" 2>/dev/null && fail "crescendo-api still running 10 s after SIGTERM"
-wait "$main_pid"; rc=$?
+wait "$main_pid" && rc=0 || rc=$?
 [ "$rc" -eq 0 ] || fail "crescendo-api exited $rc after SIGTERM"
 grep -q "shutting down" "$work/api.log" || fail "no shutdown log line"
 
@@ -126,4 +135,10 @@ wait_service
 "$KAFKA_SH" stop "$private_broker" >/dev/null 2>&1
 private_broker=""
 API_URL=$api_url "$IT" unavailable || fail "it_api unavailable"
+# SIGTERM with the broker down: still a prompt, clean exit.
+kill -TERM "$api_pid"
+for _ in $(seq 150); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$api_pid" 2>/dev/null && fail "crescendo-api still running 15 s after SIGTERM (broker down)"
+wait "$api_pid" && rc=0 || rc=$?
+[ "$rc" -eq 0 ] || fail "crescendo-api exited $rc after SIGTERM (broker down)"
 echo "PASS: crescendo-api HTTP black-box tests"
