@@ -31,7 +31,9 @@ cleanup() {
     for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     [ -n "$private_broker" ] && "$KAFKA_SH" stop "$private_broker" >/dev/null 2>&1 || true
+    [ "$passed" = 1 ] && rm -rf "$work" # logs stay for a failed run
 }
+passed=0
 trap cleanup EXIT
 fail() {
     echo "FAIL: $*"
@@ -141,4 +143,5 @@ for _ in $(seq 150); do kill -0 "$api_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$api_pid" 2>/dev/null && fail "crescendo-api still running 15 s after SIGTERM (broker down)"
 wait "$api_pid" && rc=0 || rc=$?
 [ "$rc" -eq 0 ] || fail "crescendo-api exited $rc after SIGTERM (broker down)"
+passed=1
 echo "PASS: crescendo-api HTTP black-box tests"
