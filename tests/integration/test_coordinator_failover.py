@@ -14,7 +14,7 @@ from coord_it import (Coordinator, SampleSource, check, commands, control, fail,
 
 PREFIX = "it_cfail_%d." % os.getpid()
 SVC = "music-generator"
-COOLDOWN_S = 20
+COOLDOWN_S = 30
 ENV = {"MIN_INSTANCES": "2", "MAX_INSTANCES": "10", "SCALING_COOLDOWN": "300",
        "TICK": "500ms", "SAMPLE_WINDOW": "0", "INSTANCE_TTL": "15s", "SESSION_TIMEOUT": "6s"}
 
