@@ -175,11 +175,12 @@ int main(int argc, char **argv)
         cresc_log(CRESC_LOG_CRITICAL, CRESC_LOGGER_API, "%s", err);
         goto out;
     }
-    cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_API,
-              "Listening on http://%s:%d (%u threads, writes %s, reads %s, state %s, control %s)",
-              cfg.bind, cresc_server_port(server), so.threads,
-              token ? "need the bearer token" : "refused",
-              cfg.auth_reads ? "need the bearer token" : "open", topics.state, topics.control);
+    cresc_log(
+        CRESC_LOG_INFO, CRESC_LOGGER_API,
+        "Listening on http://%s%s%s:%d (%u threads, writes %s, reads %s, state %s, control %s)",
+        strchr(cfg.bind, ':') ? "[" : "", cfg.bind, strchr(cfg.bind, ':') ? "]" : "",
+        cresc_server_port(server), so.threads, token ? "need the bearer token" : "refused",
+        cfg.auth_reads ? "need the bearer token" : "open", topics.state, topics.control);
 
     int sig = 0;
     sigwait(&sigs, &sig);
