@@ -7,7 +7,7 @@
 #
 # Each test gets KAFKA_BROKERS, CRESC_BUILD (absolute build dir), CRESC_SOURCE (repo) and
 # CRESC_KAFKA_SH; it passes by exiting 0. Prints PASS/FAIL per test and a last line
-# "N passed, N failed"; exits non-zero on any failure. JOBS (IT_JOBS, default 3) tests run at
+# "N passed, N failed"; exits non-zero on any failure. JOBS (IT_JOBS, default 2) tests run at
 # a time; each has SECONDS (IT_TIMEOUT, default 300) to finish.
 set -uo pipefail
 
@@ -15,7 +15,7 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${CRESC_BUILD:-$src/build}
 pattern=${IT_FILTER:-}
 per_test=${IT_TIMEOUT:-300}
-jobs=${IT_JOBS:-3}
+jobs=${IT_JOBS:-2}
 while getopts "b:k:t:j:h" opt; do
     case "$opt" in
     b) build=$OPTARG ;;
@@ -91,7 +91,7 @@ reap() {
 }
 
 # Tests are independent (own topic prefixes, private brokers when they break one), and most
-# of their time is spent waiting, so a few run side by side (IT_JOBS / -j; 1 = one at a time).
+# of their time is spent waiting, so two run side by side (IT_JOBS / -j; 1 = one at a time).
 shopt -s nullglob
 for t in "$src"/tests/integration/test_*.sh "$src"/tests/integration/test_*.py; do
     name=$(basename "$t")
