@@ -43,7 +43,12 @@ record() { # SUITE PASSED FAILED
     total_fail=$((total_fail + $3))
     summary+=("$(printf '%-28s %3d passed, %3d failed' "$1" "$2" "$3")")
 }
+asan_pid=""
 cleanup() {
+    # The background sanitizer build is a process group of its own (setsid): stop all of it.
+    if [ -n "$asan_pid" ] && kill -0 "$asan_pid" 2>/dev/null; then
+        kill -TERM -- "-$asan_pid" 2>/dev/null || true
+    fi
     if [ -n "$broker_dir" ]; then
         "$src/scripts/kafka.sh" stop "$broker_dir" >/dev/null 2>&1 || true
     fi
@@ -152,10 +157,9 @@ normal_ok=$?
 
 # The integration tests mostly wait (timeouts, failovers, broker starts), so the sanitizer
 # build runs meanwhile, niced so the tests keep the CPU when they want it.
-asan_pid=""
 if [ "$asan" = 1 ]; then
     note "build (asan) started in the background: $src/build-asan"
-    nice -n 15 bash -c "$(declare -f build); src='$src' logdir='$logdir' jobs='$jobs'; build '$src/build-asan' asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCRESC_SANITIZE=ON" \
+    setsid nice -n 15 bash -c "$(declare -f build); src='$src' logdir='$logdir' jobs='$jobs'; build '$src/build-asan' asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCRESC_SANITIZE=ON" \
         >"$logdir/asan-build.out" 2>&1 &
     asan_pid=$!
 fi
