@@ -502,7 +502,8 @@ int cresc_view_new(const struct cresc_view_opts *opts, struct cresc_view **out, 
            makes data visible, so this bounds how late the view sees an acknowledgement
            (100 ms tails with 100); 20 ms costs ~50 small idle fetches a second. */
         (rc = set_prop(conf, "fetch.wait.max.ms", "20", err, errlen)) != CRESC_OK ||
-        (rc = set_prop(conf, "fetch.error.backoff.ms", "100", err, errlen)) != CRESC_OK) {
+        (rc = set_prop(conf, "fetch.error.backoff.ms", "100", err, errlen)) != CRESC_OK ||
+        (rc = set_prop(conf, "socket.nagle.disable", "true", err, errlen)) != CRESC_OK) {
         goto fail;
     }
     char e[256];

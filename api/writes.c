@@ -308,6 +308,8 @@ int cresc_writes_new(const struct cresc_writes_opts *opts, struct cresc_writes *
         {"linger.ms", "0"},
         {"message.timeout.ms", tmo},
         {"socket.keepalive.enable", "true"},
+        /* Small requests: Nagle + delayed ACKs would add up to tens of ms per write. */
+        {"socket.nagle.disable", "true"},
     };
     for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
         if (rd_kafka_conf_set(conf, props[i][0], props[i][1], e, sizeof(e)) != RD_KAFKA_CONF_OK) {
