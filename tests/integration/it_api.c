@@ -22,6 +22,9 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
+
+#include "cresc/msg.h"
 
 #define BODY_MAX (1024 * 1024)
 
@@ -748,6 +751,95 @@ static void test_slow_client(void **st)
     }
 }
 
+/* ---- the view's handling of state records --------------------------------------------- */
+
+/* Produce one state record (value NULL: a tombstone) for `svc` to partition 0 of the state
+ * topic, so records of different services keep their order for the view. */
+static void produce_state(rd_kafka_t *rk, const char *topic, const char *svc, int64_t epoch,
+                          int64_t seq, int32_t instances, bool tombstone)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (!tombstone) {
+        struct cresc_state st;
+        cresc_state_init(&st);
+        snprintf(st.service, sizeof(st.service), "%s", svc);
+        st.owner_epoch = epoch;
+        st.state_seq = seq;
+        st.current_instances = instances;
+        st.config_version = 1;
+        assert_int_equal(cresc_state_encode(&st, &buf, &len), 0);
+        cresc_state_release(&st);
+    }
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_KEY(svc, strlen(svc)),
+        RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    assert_int_equal(e, RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(rd_kafka_flush(rk, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    free(buf);
+}
+
+/* Wait until GET /scaling/status?service=svc answers `code` (and, for 200, shows
+ * `instances`); false after 10 s. */
+static bool wait_status(const char *svc, long code, json_int_t instances)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/scaling/status?service=%s", svc);
+    for (int i = 0; i < 200; i++) {
+        struct resp r;
+        req("GET", path, NULL, NULL, &r);
+        bool ok = r.status == code &&
+                  (code != 200 ||
+                   json_integer_value(json_object_get(r.json, "current_instances")) == instances);
+        resp_free(&r);
+        if (ok) {
+            return true;
+        }
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* Newer snapshots replace older ones, a stale one (same owner, lower sequence) is ignored, a
+ * newer owner wins whatever its sequence, and a tombstone removes the service. */
+static void test_view_records(void **st)
+{
+    (void)st;
+    const char *brokers = getenv("KAFKA_BROKERS");
+    const char *prefix = getenv("TOPIC_PREFIX");
+    if (brokers == NULL || prefix == NULL) {
+        fail_msg("KAFKA_BROKERS and TOPIC_PREFIX are required for this test");
+    }
+    char topic[256], svc[64], marker[64], err[256];
+    snprintf(topic, sizeof(topic), "%sstate", prefix);
+    snprintf(svc, sizeof(svc), "it-view-%ld", (long)getpid());
+    snprintf(marker, sizeof(marker), "it-view-marker-%ld", (long)getpid());
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)),
+                     RD_KAFKA_CONF_OK);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    assert_non_null(rk);
+
+    produce_state(rk, topic, svc, 5, 10, 4, false);
+    assert_true(wait_status(svc, 200, 4));
+    /* Stale: same owner epoch, older sequence. The marker after it (same partition) shows the
+       view has read past it. */
+    produce_state(rk, topic, svc, 5, 9, 7, false);
+    produce_state(rk, topic, marker, 1, 1, 1, false);
+    assert_true(wait_status(marker, 200, 1));
+    assert_true(wait_status(svc, 200, 4));
+    /* A newer owner's first snapshot wins. */
+    produce_state(rk, topic, svc, 6, 1, 6, false);
+    assert_true(wait_status(svc, 200, 6));
+    /* Tombstones: the services are gone. */
+    produce_state(rk, topic, svc, 0, 0, 0, true);
+    produce_state(rk, topic, marker, 0, 0, 0, true);
+    assert_true(wait_status(svc, 404, 0));
+    assert_true(wait_status(marker, 404, 0));
+    rd_kafka_destroy(rk);
+}
+
 /* ---- other phases --------------------------------------------------------------------- */
 
 static void test_auth_reads(void **st)
@@ -897,6 +989,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(test_openapi_coverage),
             cmocka_unit_test(test_metrics),
             cmocka_unit_test(test_slow_client),
+            cmocka_unit_test(test_view_records),
         };
         rc = cmocka_run_group_tests_name("api_main", tests, NULL, NULL);
     } else if (strcmp(argv[1], "authreads") == 0) {
