@@ -6,16 +6,18 @@
 #
 #   scripts/run-local.sh [--no-install] [--no-build]
 #
-# Environment: API_PORT (8080), RUN_DIR (logs; default a new /tmp/crescendo-run.*), and every
-# daemon variable (MIN_INSTANCES, CPU_THRESHOLD, LOG_LEVEL, ...), passed through as usual.
+# Environment: API_PORT (8080), COORDINATOR_HEALTH_PORT (8091), BUILD_DIR (build/), RUN_DIR
+# (logs; default a new /tmp/crescendo-run.*), and every daemon variable (MIN_INSTANCES,
+# CPU_THRESHOLD, LOG_LEVEL, ...), passed through as usual.
 set -uo pipefail
 
 API_PORT=${API_PORT:-8080}
+COORDINATOR_HEALTH_PORT=${COORDINATOR_HEALTH_PORT:-8091}
 
 # ---- the processes: edit here (binary relative to build/, then its flags) ------------------
 BROKER="shared/crescendo-embedded-broker --partitions 6"
 DAEMONS=(
-    "coordinator|coordinator/crescendo-coordinator --health-port 8091"
+    "coordinator|coordinator/crescendo-coordinator --health-port $COORDINATOR_HEALTH_PORT"
     "api|api/crescendo-api --port $API_PORT"
     "agent-sim-a|agent/crescendo-agent --simulate 3 --profile matchday --instance-id sim-a --seed 1 --health-port 0"
     "agent-sim-b|agent/crescendo-agent --simulate 3 --profile matchday --instance-id sim-b --seed 2 --health-port 0"
@@ -24,13 +26,13 @@ DAEMONS=(
 # ---------------------------------------------------------------------------------------------
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=$src/build
+build=${BUILD_DIR:-$src/build}
 install=1 do_build=1
 for arg in "$@"; do
     case "$arg" in
     --no-install) install=0 ;;
     --no-build) do_build=0 ;;
-    -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "run-local.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
     esac
 done
