@@ -91,9 +91,23 @@ grep -q "$API_TOKEN" "$work"/api.log && fail "the token appears in the API log"
 wait_service
 API_URL=$api_url "$IT" main || fail "it_api main"
 
-# Reads closed by configuration.
 main_url=$api_url
 main_pid=$api_pid
+
+# Not ready while the state topic cannot be read (here: it does not exist): /readyz and the
+# reads answer 503 with Retry-After, /healthz 200.
+start_api api-notready TOPIC_PREFIX="it_api_none_$$."
+sleep 1
+code=$(curl -s -o /dev/null -w '%{http_code}' "$api_url/readyz")
+[ "$code" = 503 ] || fail "/readyz answered $code without a state topic"
+hdrs=$(curl -s -D - -o /dev/null "$api_url/scaling/status")
+grep -q '^HTTP/1.1 503' <<<"$hdrs" || fail "status answered $(head -1 <<<"$hdrs") while not ready"
+grep -qi '^Retry-After: 1' <<<"$hdrs" || fail "no Retry-After on a 503 read"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$api_url/healthz")
+[ "$code" = 200 ] || fail "/healthz answered $code"
+kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
+
+# Reads closed by configuration.
 start_api api-authreads API_AUTH_READS=true
 wait_service_auth() {
     for _ in $(seq 300); do
