@@ -54,18 +54,6 @@ const char *const cresc_kafka_reserved_env[] = {
     NULL,
 };
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
-                                                          ...)
-{
-    if (err == NULL || errlen == 0) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void *field_ptr(const struct cresc_opt *opt, void *cfg)
 {
     return (char *)cfg + opt->offset;
@@ -253,15 +241,16 @@ int cresc_config_set(const struct cresc_opt *opt, void *cfg, const char *text, c
     }
     size_t tlen = strnlen(text, CFG_TEXT_MAX + 1);
     if (tlen > CFG_TEXT_MAX) {
-        set_err(err, errlen, "invalid %s (from %s): value longer than %d bytes", name, src,
-                CFG_TEXT_MAX);
+        cresc_errf(err, errlen, "invalid %s (from %s): value longer than %d bytes", name, src,
+                   CFG_TEXT_MAX);
         return CRESC_ETOOBIG;
     }
 
     if (opt->type == CRESC_OPT_STRING) {
         if (has_bounds(opt) && ((double)tlen < opt->min || (double)tlen > opt->max)) {
             describe_range(opt, range, sizeof(range));
-            set_err(err, errlen, "invalid %s=%s (from %s): expected %s", name, shown, src, range);
+            cresc_errf(err, errlen, "invalid %s=%s (from %s): expected %s", name, shown, src,
+                       range);
             return CRESC_ERANGE;
         }
         char *copy = strdup(text);
@@ -334,11 +323,11 @@ int cresc_config_set(const struct cresc_opt *opt, void *cfg, const char *text, c
     }
     describe_range(opt, range, sizeof(range));
     if (out_of_range) {
-        set_err(err, errlen, "invalid %s=%s (from %s): out of range, expected %s", name, shown, src,
-                range);
+        cresc_errf(err, errlen, "invalid %s=%s (from %s): out of range, expected %s", name, shown,
+                   src, range);
         return CRESC_ERANGE;
     }
-    set_err(err, errlen, "invalid %s=%s (from %s): expected %s", name, shown, src, range);
+    cresc_errf(err, errlen, "invalid %s=%s (from %s): expected %s", name, shown, src, range);
     return CRESC_EINVAL;
 }
 
@@ -560,7 +549,7 @@ static int apply_flags(const struct cresc_opt *table, size_t n, void *cfg, int a
                 continue;
             }
             if (!only_pos && a[0] == '-' && a[1] != '\0') {
-                set_err(err, errlen, "unknown option %s (see --help)", a);
+                cresc_errf(err, errlen, "unknown option %s (see --help)", a);
                 return CRESC_EINVAL;
             }
             is_pos[i] = true;
@@ -598,7 +587,7 @@ static int apply_flags(const struct cresc_opt *table, size_t n, void *cfg, int a
             if (*special == SPECIAL_HELP) {
                 continue;
             }
-            set_err(err, errlen, "unknown option --%.*s (see --help)", (int)name_len, name);
+            cresc_errf(err, errlen, "unknown option --%.*s (see --help)", (int)name_len, name);
             return CRESC_EINVAL;
         }
         if (value == NULL && opt->type == CRESC_OPT_BOOL) {
@@ -606,7 +595,7 @@ static int apply_flags(const struct cresc_opt *table, size_t n, void *cfg, int a
         }
         if (value == NULL) {
             if (i + 1 >= argc) {
-                set_err(err, errlen, "option --%s needs a value (see --help)", opt->flag);
+                cresc_errf(err, errlen, "option --%s needs a value (see --help)", opt->flag);
                 return CRESC_EINVAL;
             }
             value = argv[++i];
@@ -748,7 +737,7 @@ static int read_props_file(const char *path, struct cresc_kv_list *list, char *e
     char *data = NULL;
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        set_err(err, errlen, "cannot open Kafka properties file %s: %s", path, strerror(errno));
+        cresc_errf(err, errlen, "cannot open Kafka properties file %s: %s", path, strerror(errno));
         return CRESC_EIO;
     }
     data = malloc(PROPS_FILE_MAX + 1);
@@ -758,13 +747,13 @@ static int read_props_file(const char *path, struct cresc_kv_list *list, char *e
     }
     size_t len = fread(data, 1, PROPS_FILE_MAX + 1, f);
     if (ferror(f)) {
-        set_err(err, errlen, "cannot read Kafka properties file %s", path);
+        cresc_errf(err, errlen, "cannot read Kafka properties file %s", path);
         rc = CRESC_EIO;
         goto out;
     }
     if (len > PROPS_FILE_MAX) {
-        set_err(err, errlen, "Kafka properties file %s is larger than %d bytes", path,
-                PROPS_FILE_MAX);
+        cresc_errf(err, errlen, "Kafka properties file %s is larger than %d bytes", path,
+                   PROPS_FILE_MAX);
         rc = CRESC_ETOOBIG;
         goto out;
     }
@@ -781,8 +770,8 @@ static int read_props_file(const char *path, struct cresc_kv_list *list, char *e
         /* Java properties syntax: the first '=' or ':' separates key and value. */
         size_t k = strcspn(s, "=:");
         if (s[k] == '\0') {
-            set_err(err, errlen, "Kafka properties file %s line %d: expected key=value", path,
-                    lineno);
+            cresc_errf(err, errlen, "Kafka properties file %s line %d: expected key=value", path,
+                       lineno);
             rc = CRESC_EPARSE;
             goto out;
         }
@@ -790,13 +779,13 @@ static int read_props_file(const char *path, struct cresc_kv_list *list, char *e
         char *key = trim(s);
         char *value = trim(s + k + 1);
         if (*key == '\0') {
-            set_err(err, errlen, "Kafka properties file %s line %d: empty key", path, lineno);
+            cresc_errf(err, errlen, "Kafka properties file %s line %d: empty key", path, lineno);
             rc = CRESC_EPARSE;
             goto out;
         }
         rc = kv_put(list, key, value);
         if (rc != CRESC_OK) {
-            set_err(err, errlen, "Kafka properties file %s: %s", path, cresc_strerror(rc));
+            cresc_errf(err, errlen, "Kafka properties file %s: %s", path, cresc_strerror(rc));
             goto out;
         }
     }
@@ -853,8 +842,8 @@ int cresc_kafka_props_collect(const char *path, char **envp, const char *const *
         key[k] = '\0';
         rc = kv_put(out, key, eq + 1);
         if (rc != CRESC_OK) {
-            set_err(err, errlen, "Kafka pass-through variable %.*s: %s", (int)name_len, e,
-                    cresc_strerror(rc));
+            cresc_errf(err, errlen, "Kafka pass-through variable %.*s: %s", (int)name_len, e,
+                       cresc_strerror(rc));
             goto fail;
         }
     }

@@ -1,6 +1,9 @@
 /* Names and messages for enum cresc_err. */
 #include "cresc/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *cresc_err_name(int err)
 {
     switch (err) {
@@ -29,4 +32,15 @@ const char *cresc_strerror(int err)
     default:
         return "unknown error";
     }
+}
+
+void cresc_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

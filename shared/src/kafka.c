@@ -31,18 +31,6 @@ struct cresc_consumer {
     void *rebalance_opaque;
 };
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
-                                                          ...)
-{
-    if (err == NULL || errlen == 0) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -125,7 +113,7 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, c
     char why[512];
     if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
         /* The value is not shown: it may be a password. */
-        set_err(err, errlen, "Kafka property %s rejected: %s", key, why);
+        cresc_errf(err, errlen, "Kafka property %s rejected: %s", key, why);
         return CRESC_EINVAL;
     }
     return CRESC_OK;
@@ -137,7 +125,7 @@ int cresc_kafka_conf_new(const struct cresc_kafka_conf *kc, rd_kafka_conf_t **ou
     int rc;
     *out = NULL;
     if (kc == NULL || kc->brokers == NULL || kc->brokers[0] == '\0') {
-        set_err(err, errlen, "no Kafka bootstrap servers given (KAFKA_BROKERS)");
+        cresc_errf(err, errlen, "no Kafka bootstrap servers given (KAFKA_BROKERS)");
         return CRESC_EINVAL;
     }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -245,7 +233,7 @@ static int create_topics(rd_kafka_t *rk, const struct cresc_topics *t, int parti
     for (size_t i = 0; i < N; i++) {
         nt[i] = rd_kafka_NewTopic_new(names[i], partitions, replication, why, sizeof(why));
         if (nt[i] == NULL) {
-            set_err(err, errlen, "topic %s: %s", names[i], why);
+            cresc_errf(err, errlen, "topic %s: %s", names[i], why);
             rc = CRESC_EINVAL;
             goto out;
         }
@@ -260,7 +248,7 @@ static int create_topics(rd_kafka_t *rk, const struct cresc_topics *t, int parti
     if (opts == NULL ||
         rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, why, sizeof(why)) != 0 ||
         rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, why, sizeof(why)) != 0) {
-        set_err(err, errlen, "admin options: %s", opts == NULL ? "out of memory" : why);
+        cresc_errf(err, errlen, "admin options: %s", opts == NULL ? "out of memory" : why);
         rc = CRESC_EKAFKA;
         goto out;
     }
@@ -268,12 +256,12 @@ static int create_topics(rd_kafka_t *rk, const struct cresc_topics *t, int parti
     rd_kafka_CreateTopics(rk, nt, N, opts, q);
     ev = wait_admin(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, timeout_ms + 1000);
     if (ev == NULL) {
-        set_err(err, errlen, "creating topics: no answer from Kafka within %d ms", timeout_ms);
+        cresc_errf(err, errlen, "creating topics: no answer from Kafka within %d ms", timeout_ms);
         rc = CRESC_ETIMEDOUT;
         goto out;
     }
     if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        set_err(err, errlen, "creating topics: %s", rd_kafka_event_error_string(ev));
+        cresc_errf(err, errlen, "creating topics: %s", rd_kafka_event_error_string(ev));
         rc = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__TIMED_OUT ? CRESC_ETIMEDOUT
                                                                       : CRESC_EKAFKA;
         goto out;
@@ -288,8 +276,8 @@ static int create_topics(rd_kafka_t *rk, const struct cresc_topics *t, int parti
             cresc_log(CRESC_LOG_INFO, CRESC_LOGGER_KAFKA, "Created topic %s", name);
         } else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
             const char *msg = rd_kafka_topic_result_error_string(res[i]);
-            set_err(err, errlen, "creating topic %s: %s: %s", name, rd_kafka_err2name(e),
-                    msg != NULL ? msg : rd_kafka_err2str(e));
+            cresc_errf(err, errlen, "creating topic %s: %s: %s", name, rd_kafka_err2name(e),
+                       msg != NULL ? msg : rd_kafka_err2str(e));
             rc = e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
                          e == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED
                      ? CRESC_EAUTH
@@ -386,7 +374,7 @@ int cresc_kafka_ensure_topics(const struct cresc_kafka_conf *kc, const struct cr
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
     if (rk == NULL) {
         rd_kafka_conf_destroy(conf);
-        set_err(err, errlen, "Kafka admin client: %s", why);
+        cresc_errf(err, errlen, "Kafka admin client: %s", why);
         return CRESC_EKAFKA;
     }
     int64_t deadline = mono_ms() + timeout_ms;
@@ -416,15 +404,16 @@ int cresc_kafka_ensure_topics(const struct cresc_kafka_conf *kc, const struct cr
         nanosleep(&pause, NULL);
     }
     if (rc != CRESC_OK) {
-        set_err(err, errlen, "topics %s/%s not visible in metadata: %s", t->samples, t->control,
-                cresc_strerror(rc));
+        cresc_errf(err, errlen, "topics %s/%s not visible in metadata: %s", t->samples, t->control,
+                   cresc_strerror(rc));
         goto out;
     }
     if (n_samples != n_control) {
-        set_err(err, errlen,
-                "topic %s has %d partitions but %s has %d: they must be equal so one coordinator "
-                "owns both streams of a service",
-                t->samples, n_samples, t->control, n_control);
+        cresc_errf(
+            err, errlen,
+            "topic %s has %d partitions but %s has %d: they must be equal so one coordinator "
+            "owns both streams of a service",
+            t->samples, n_samples, t->control, n_control);
         rc = CRESC_ECONFLICT;
         goto out;
     }
@@ -541,7 +530,7 @@ int cresc_producer_new(const struct cresc_producer_opts *opts, struct cresc_prod
     rd_kafka_conf_set_opaque(conf, p);
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
     if (p->rk == NULL) {
-        set_err(err, errlen, "Kafka producer: %s", why);
+        cresc_errf(err, errlen, "Kafka producer: %s", why);
         rc = CRESC_EKAFKA;
         goto fail;
     }
@@ -709,7 +698,7 @@ static int assign_all(struct cresc_consumer *c, const struct cresc_consumer_opts
         int n = 0;
         rc = metadata_partitions(c->rk, opts->topics[i], 10000, &n);
         if (rc != CRESC_OK) {
-            set_err(err, errlen, "topic %s: %s", opts->topics[i], cresc_strerror(rc));
+            cresc_errf(err, errlen, "topic %s: %s", opts->topics[i], cresc_strerror(rc));
             goto out;
         }
         for (int part = 0; part < n; part++) {
@@ -719,7 +708,7 @@ static int assign_all(struct cresc_consumer *c, const struct cresc_consumer_opts
     }
     rd_kafka_resp_err_t e = rd_kafka_assign(c->rk, list);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        set_err(err, errlen, "assign: %s", rd_kafka_err2str(e));
+        cresc_errf(err, errlen, "assign: %s", rd_kafka_err2str(e));
         rc = CRESC_EKAFKA;
     }
 out:
@@ -734,7 +723,7 @@ int cresc_consumer_new(const struct cresc_consumer_opts *opts, struct cresc_cons
     char num[32], why[512];
     *out = NULL;
     if (opts == NULL || opts->group_id == NULL || opts->topics == NULL || opts->n_topics == 0) {
-        set_err(err, errlen, "consumer needs a group id and at least one topic");
+        cresc_errf(err, errlen, "consumer needs a group id and at least one topic");
         return CRESC_EINVAL;
     }
     struct cresc_consumer *c = calloc(1, sizeof(*c));
@@ -779,7 +768,7 @@ int cresc_consumer_new(const struct cresc_consumer_opts *opts, struct cresc_cons
     rd_kafka_conf_set_opaque(conf, c);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
     if (c->rk == NULL) {
-        set_err(err, errlen, "Kafka consumer: %s", why);
+        cresc_errf(err, errlen, "Kafka consumer: %s", why);
         rc = CRESC_EKAFKA;
         goto fail;
     }
@@ -797,7 +786,7 @@ int cresc_consumer_new(const struct cresc_consumer_opts *opts, struct cresc_cons
         rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, list);
         rd_kafka_topic_partition_list_destroy(list);
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            set_err(err, errlen, "subscribe: %s", rd_kafka_err2str(e));
+            cresc_errf(err, errlen, "subscribe: %s", rd_kafka_err2str(e));
             rc = CRESC_EKAFKA;
         }
     }

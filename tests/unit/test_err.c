@@ -25,10 +25,23 @@ static void test_names(void **state)
     }
 }
 
+static void test_errf(void **state)
+{
+    (void)state;
+    char buf[8];
+    memset(buf, 'x', sizeof(buf));
+    cresc_errf(buf, sizeof(buf), "value %d out of %s", 42, "range");
+    assert_string_equal(buf, "value 4"); /* cut, still terminated */
+    cresc_errf(NULL, 0, "ignored %d", 1);
+    cresc_errf(buf, 0, "ignored");
+    assert_string_equal(buf, "value 4");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_errf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

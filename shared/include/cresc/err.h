@@ -4,6 +4,8 @@
 #ifndef CRESC_ERR_H
 #define CRESC_ERR_H
 
+#include <stddef.h>
+
 #define CRESC_WUR __attribute__((warn_unused_result))
 
 /* X(name, value, message) */
@@ -40,5 +42,10 @@ enum cresc_err {
 const char *cresc_err_name(int err);
 /* A short human message for the code; static storage. */
 const char *cresc_strerror(int err);
+
+/* Write one sentence into a caller's error buffer (the "err, errlen" pair of fallible
+ * functions); does nothing when err is NULL or errlen is 0. Always NUL-terminates. */
+void cresc_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif
