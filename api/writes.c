@@ -448,12 +448,28 @@ bool cresc_writes_submit(struct cresc_writes *w, struct cresc_write *wr,
         final = fail_listed(w, wr, cresc_strerror(rc));
         goto out;
     }
+    /* rd_kafka_produceva rather than the producev macros, which are GNU extensions. */
+    rd_kafka_vu_t vu[5];
+    memset(vu, 0, sizeof(vu));
+    vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vu[0].u.cstr = w->topic;
+    vu[1].vtype = RD_KAFKA_VTYPE_KEY;
+    vu[1].u.mem.ptr = wr->service;
+    vu[1].u.mem.size = strlen(wr->service);
+    vu[2].vtype = RD_KAFKA_VTYPE_VALUE;
+    vu[2].u.mem.ptr = buf;
+    vu[2].u.mem.size = len;
+    vu[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vu[3].u.i = RD_KAFKA_MSG_F_COPY;
+    vu[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    vu[4].u.ptr = (void *)(uintptr_t)wr->_seq;
     pthread_rwlock_rdlock(&w->rk_lock);
-    rd_kafka_resp_err_t kerr = rd_kafka_producev(
-        w->rk, RD_KAFKA_V_TOPIC(w->topic), RD_KAFKA_V_KEY(wr->service, strlen(wr->service)),
-        RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE((void *)(uintptr_t)wr->_seq), RD_KAFKA_V_END);
+    rd_kafka_error_t *kerror = rd_kafka_produceva(w->rk, vu, 5);
     pthread_rwlock_unlock(&w->rk_lock);
+    rd_kafka_resp_err_t kerr = kerror ? rd_kafka_error_code(kerror) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (kerror != NULL) {
+        rd_kafka_error_destroy(kerror);
+    }
     if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
         char reason[CRESC_REASON_MAX];
         snprintf(reason, sizeof(reason), "cannot queue the command: %s", rd_kafka_err2str(kerr));

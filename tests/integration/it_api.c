@@ -181,12 +181,12 @@ static void req(const char *method, const char *path, const char *auth, const ch
              false, NULL, r);
 }
 
-#define expect_status(r, code)                                        \
-    do {                                                              \
-        if ((r)->status != (code)) {                                  \
-            fail_msg("expected %d, got %ld: %s", (code), (r)->status, \
-                     (r)->body ? (r)->body : "(no body)");            \
-        }                                                             \
+#define expect_status(r, code)                                               \
+    do {                                                                     \
+        if ((r)->status != (code)) {                                         \
+            fail_msg("expected %ld, got %ld: %s", (long)(code), (r)->status, \
+                     (r)->body ? (r)->body : "(no body)");                   \
+        }                                                                    \
     } while (0)
 
 /* An error answer: JSON {"error": non-empty, "field": field}. */
@@ -771,10 +771,22 @@ static void produce_state(rd_kafka_t *rk, const char *topic, const char *svc, in
         assert_int_equal(cresc_state_encode(&st, &buf, &len), 0);
         cresc_state_release(&st);
     }
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_KEY(svc, strlen(svc)),
-        RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    assert_int_equal(e, RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_vu_t vu[5];
+    memset(vu, 0, sizeof(vu));
+    vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vu[0].u.cstr = topic;
+    vu[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+    vu[1].u.i32 = 0;
+    vu[2].vtype = RD_KAFKA_VTYPE_KEY;
+    vu[2].u.mem.ptr = (void *)(uintptr_t)svc;
+    vu[2].u.mem.size = strlen(svc);
+    vu[3].vtype = RD_KAFKA_VTYPE_VALUE;
+    vu[3].u.mem.ptr = buf;
+    vu[3].u.mem.size = len;
+    vu[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vu[4].u.i = RD_KAFKA_MSG_F_COPY;
+    rd_kafka_error_t *e = rd_kafka_produceva(rk, vu, 5);
+    assert_null(e);
     assert_int_equal(rd_kafka_flush(rk, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
     free(buf);
 }
