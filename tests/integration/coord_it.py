@@ -4,6 +4,7 @@ decisions, commands and state topics back (read_committed, as any subscriber wou
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,9 +16,18 @@ import urllib.request
 BROKERS = os.environ.get("KAFKA_BROKERS", "")
 BUILD = os.environ.get("CRESC_BUILD", "")
 COORD = os.path.join(BUILD, "coordinator", "crescendo-coordinator")
+LOG_DIRS = []  # coordinator log dirs of this test, removed by passed() and kept on failure
+
+
+def passed():
+    """Remove the coordinators' log dirs: call at the end of a test that passed."""
+    for d in LOG_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def fail(msg):
+    for d in LOG_DIRS:
+        print("(coordinator logs kept in %s)" % d)
     print("FAIL: " + msg)
     sys.stdout.flush()
     raise SystemExit(1)
@@ -43,6 +53,7 @@ class Coordinator:
         self.name = name
         self.port = free_port()
         self.logdir = tempfile.mkdtemp(prefix="coord-it-")
+        LOG_DIRS.append(self.logdir)
         self.log_path = os.path.join(self.logdir, name + ".log")
         env = dict(os.environ)
         env.update({

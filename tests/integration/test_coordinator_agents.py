@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 
+import coord_it
 from coord_it import (BROKERS, BUILD, Coordinator, check, commands, control, fail, latest_state,
                       wait_ack)
 
@@ -80,3 +81,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    coord_it.passed()

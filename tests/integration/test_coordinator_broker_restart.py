@@ -20,6 +20,7 @@ KAFKA_SH = os.environ.get("CRESC_KAFKA_SH") or os.path.join(
 
 def main():
     kdir = tempfile.mkdtemp(prefix="coord-restart-kafka-")
+    coord_it.LOG_DIRS.append(kdir)  # the broker's data and logs: kept only on failure
     r = subprocess.run([KAFKA_SH, "start", kdir], capture_output=True, timeout=180)
     if r.returncode != 0:
         fail("could not start a broker: %s" % r.stderr.decode()[-2000:])
@@ -85,3 +86,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    coord_it.passed()

@@ -9,6 +9,7 @@ new owner's first. Finally the survivor stops on SIGTERM with exit code 0."""
 import os
 import time
 
+import coord_it
 from coord_it import (Coordinator, SampleSource, check, commands, control, fail, latest_state,
                       wait_ack)
 
@@ -125,3 +126,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    coord_it.passed()

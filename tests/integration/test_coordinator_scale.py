@@ -11,6 +11,7 @@ import os
 import subprocess
 import time
 
+import coord_it
 from coord_it import (COORD, Coordinator, SampleSource, check, commands, control, consume, fail,
                       latest_state, wait_ack)
 
@@ -145,3 +146,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    coord_it.passed()
