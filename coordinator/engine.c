@@ -29,9 +29,14 @@
  * wall-clock timestamps of a snapshot (hours old at most) stays positive. */
 #define ENGINE_CLOCK_BASE_MS (1000LL * 1000 * 1000 * 1000)
 
-#define POLL_BATCH_MAX  10000 /* messages handled between two flush checks */
-#define TXN_TIMEOUT_MS  30000
-#define COMMIT_RETRIES  10
+#define POLL_BATCH_MAX 10000 /* messages handled between two flush checks */
+/* A transactional call waits at most the transaction timeout (10 s, see producer_create):
+ * past it the broker aborts the transaction anyway. Once SIGTERM is in, calls get
+ * STOP_TIMEOUT_MS so the whole shutdown (last tick, actuator drain, leaving the group)
+ * fits in Kubernetes' default 30 s grace period even with the broker gone. */
+#define TXN_TIMEOUT_MS  10000
+#define STOP_TIMEOUT_MS 3000
+#define COMMIT_RETRIES  3
 #define PRODUCE_RETRIES 100
 #define READER_POLL_MS  200
 
@@ -128,6 +133,11 @@ static bool producer_fatal(struct engine *e)
 {
     return e->producer != NULL &&
            rd_kafka_fatal_error(e->producer, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static int txn_timeout_ms(const struct engine *e)
+{
+    return *e->stop ? STOP_TIMEOUT_MS : TXN_TIMEOUT_MS;
 }
 
 static void log_txn_error(const char *what, rd_kafka_error_t *err)
@@ -351,7 +361,7 @@ static void txn_abort(struct engine *e)
     if (e->producer_broken) {
         return; /* a fatal producer cannot abort; it is recreated */
     }
-    rd_kafka_error_t *x = rd_kafka_abort_transaction(prk(e), TXN_TIMEOUT_MS);
+    rd_kafka_error_t *x = rd_kafka_abort_transaction(prk(e), txn_timeout_ms(e));
     if (x != NULL) {
         log_txn_error("abort", x);
         e->producer_broken = true;
@@ -379,7 +389,8 @@ static int txn_commit(struct engine *e)
     if (pos != NULL && pos->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *md =
             rd_kafka_consumer_group_metadata(cresc_consumer_handle(e->consumer));
-        rd_kafka_error_t *x = rd_kafka_send_offsets_to_transaction(prk(e), pos, md, TXN_TIMEOUT_MS);
+        rd_kafka_error_t *x =
+            rd_kafka_send_offsets_to_transaction(prk(e), pos, md, txn_timeout_ms(e));
         rd_kafka_consumer_group_metadata_destroy(md);
         if (x != NULL) {
             rd_kafka_topic_partition_list_destroy(pos);
@@ -392,11 +403,11 @@ static int txn_commit(struct engine *e)
         rd_kafka_topic_partition_list_destroy(pos);
     }
     for (int attempt = 0;; attempt++) {
-        rd_kafka_error_t *x = rd_kafka_commit_transaction(prk(e), TXN_TIMEOUT_MS);
+        rd_kafka_error_t *x = rd_kafka_commit_transaction(prk(e), txn_timeout_ms(e));
         if (x == NULL) {
             break;
         }
-        if (rd_kafka_error_is_retriable(x) && attempt < COMMIT_RETRIES) {
+        if (rd_kafka_error_is_retriable(x) && attempt < COMMIT_RETRIES && !*e->stop) {
             log_txn_error("commit (retrying)", x);
             rd_kafka_error_destroy(x);
             continue;
@@ -1350,7 +1361,13 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
         if (!e.need_reset) {
             tick(&e);
         }
-        cresc_log(CRESC_LOG_INFO, LOGC, "Stopping: state published, leaving the group");
+        if (e.need_reset) {
+            cresc_log(CRESC_LOG_WARNING, LOGC,
+                      "Stopping without the final state: its transaction failed (the next owner "
+                      "resumes from the last committed one); leaving the group");
+        } else {
+            cresc_log(CRESC_LOG_INFO, LOGC, "Stopping: state published, leaving the group");
+        }
     }
     teardown(&e);
     return rc;
