@@ -68,9 +68,11 @@ size_t cresc_coord_metrics_format(const struct cresc_coord_stats *stats, char *b
                 "# HELP crescendo_coordinator_control_total Control commands by outcome\n"
                 "# TYPE crescendo_coordinator_control_total counter\n"
                 "crescendo_coordinator_control_total{status=\"applied\"} %llu\n"
-                "crescendo_coordinator_control_total{status=\"rejected\"} %llu\n",
+                "crescendo_coordinator_control_total{status=\"rejected\"} %llu\n"
+                "crescendo_coordinator_control_total{status=\"malformed\"} %llu\n",
                 (unsigned long long)atomic_load(&s->controls_applied),
-                (unsigned long long)atomic_load(&s->controls_rejected));
+                (unsigned long long)atomic_load(&s->controls_rejected),
+                (unsigned long long)cresc_msg_rejected_count(CRESC_MSG_CONTROL));
     u = counter(buf, cap, u, "crescendo_coordinator_decisions_total", "Decisions published",
                 atomic_load(&s->decisions));
     u = counter(buf, cap, u, "crescendo_coordinator_commands_total", "Scale commands published",
@@ -82,6 +84,9 @@ size_t cresc_coord_metrics_format(const struct cresc_coord_stats *stats, char *b
                 "crescendo_coordinator_transactions_total{outcome=\"aborted\"} %llu\n",
                 (unsigned long long)atomic_load(&s->txn_committed),
                 (unsigned long long)atomic_load(&s->txn_aborted));
+    u = counter(buf, cap, u, "crescendo_coordinator_state_malformed_total",
+                "Snapshots that failed to decode while rebuilding (the service starts afresh)",
+                cresc_msg_rejected_count(CRESC_MSG_STATE));
     u = counter(buf, cap, u, "crescendo_coordinator_state_rebuilds_total",
                 "State partitions read back on assignment", atomic_load(&s->rebuilds));
     u = counter(buf, cap, u, "crescendo_coordinator_resets_total",
