@@ -199,8 +199,9 @@ out:
         }
     }
     cresc_server_stop(server);
-    cresc_writes_free(writes);
+    /* The view thread calls into the write path (acknowledgements): stop it first. */
     cresc_view_free(view);
+    cresc_writes_free(writes);
     free(stats);
     if (token != NULL) {
         memset(token, 0, strlen(token));
