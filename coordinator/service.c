@@ -603,15 +603,14 @@ int cresc_service_from_state(const struct cresc_state *st, int32_t partition, in
     }
     for (size_t i = 0; i < st->n_priorities && rc == 0; i++) {
         const struct cresc_priority *p = &st->priorities[i];
-        rc = cresc_service_priority_upsert(s, p->match_id, p->priority, p->resource_allocation);
-        if (rc == 0) {
+        int x = cresc_service_priority_upsert(s, p->match_id, p->priority, p->resource_allocation);
+        if (x == 0) {
             struct cresc_priority *q = &s->prio[prio_lower_bound(s, p->match_id)];
             q->allocated_pct = p->allocated_pct;
             copy_str(q->instance_id, sizeof(q->instance_id), p->instance_id);
-        }
-    }
-    if (rc == CRESC_EINVAL || rc == CRESC_EFULL) {
-        rc = 0; /* a bad entry in an old snapshot is dropped, not fatal */
+        } else if (x == CRESC_ENOMEM) {
+            rc = x;
+        } /* else: a bad entry of an old snapshot is dropped, the others are kept */
     }
     size_t a0 = st->n_acks > CRESC_ACKS_MAX ? st->n_acks - CRESC_ACKS_MAX : 0;
     for (size_t i = a0; i < st->n_acks && rc == 0; i++) {
