@@ -19,6 +19,7 @@
 #define POLL_MS         100
 #define METADATA_MS     2000
 #define LAG_INTERVAL_MS 1000
+#define STASH_MAX_BYTES (256u * 1024u * 1024u) /* raw records held while replaying */
 
 struct entry {
     char service[CRESC_ID_MAX + 1];
@@ -41,6 +42,8 @@ struct cresc_view {
     size_t cap_entries;
 
     /* Owned by the view thread. */
+    json_t *stash; /* while replaying: service -> newest raw record (string) or null */
+    size_t stash_bytes;
     int partitions;
     bool *eof_seen;
     int64_t *next_offset;
@@ -336,17 +339,12 @@ static void update_lag(struct cresc_view *v)
     atomic_store(&v->lag, v->partitions > 0 ? lag : -1);
 }
 
-static void handle_record(struct cresc_view *v, const rd_kafka_message_t *m)
+/* Decode and publish one record's value (NULL: a tombstone for `key`). */
+static void apply_payload(struct cresc_view *v, const char *key, const void *payload, size_t len)
 {
     static struct cresc_log_once bad_key = CRESC_LOG_ONCE_INIT;
     static struct cresc_log_once full = CRESC_LOG_ONCE_INIT;
-    char key[CRESC_ID_MAX + 1] = "";
-    if (m->key != NULL && m->key_len > 0 && m->key_len <= CRESC_ID_MAX) {
-        memcpy(key, m->key, m->key_len);
-        key[m->key_len] = '\0';
-    }
-    atomic_fetch_add(&v->records, 1);
-    if (m->payload == NULL) {
+    if (payload == NULL) {
         /* Tombstone: the service is gone. */
         if (key[0] != '\0') {
             table_remove(v, key);
@@ -356,7 +354,7 @@ static void handle_record(struct cresc_view *v, const rd_kafka_message_t *m)
     struct cresc_state st;
     struct cresc_msg_error merr;
     memset(&merr, 0, sizeof(merr));
-    if (cresc_state_decode(m->payload, m->len, &st, &merr) != CRESC_OK) {
+    if (cresc_state_decode(payload, len, &st, &merr) != CRESC_OK) {
         atomic_fetch_add(&v->rejected, 1);
         cresc_msg_reject(CRESC_MSG_STATE, &merr);
         return;
@@ -388,6 +386,53 @@ static void handle_record(struct cresc_view *v, const rd_kafka_message_t *m)
     cresc_view_snap_put(snap);
 }
 
+/* Publish the newest stashed record of every service (see handle_record). */
+static void stash_flush(struct cresc_view *v)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(v->stash, key, val)
+    {
+        if (json_is_null(val)) {
+            apply_payload(v, key, NULL, 0);
+        } else {
+            apply_payload(v, key, json_string_value(val), json_string_length(val));
+        }
+    }
+    json_object_clear(v->stash);
+    v->stash_bytes = 0;
+}
+
+static void handle_record(struct cresc_view *v, const rd_kafka_message_t *m)
+{
+    char key[CRESC_ID_MAX + 1] = "";
+    if (m->key != NULL && m->key_len > 0 && m->key_len <= CRESC_ID_MAX) {
+        memcpy(key, m->key, m->key_len);
+        key[m->key_len] = '\0';
+    }
+    atomic_fetch_add(&v->records, 1);
+    /* While replaying, only the newest record of each service matters (nobody reads the view
+       and no write waits yet): keep the raw bytes per key and decode once at the end. An
+       uncompacted state topic holds a record per service per tick, and decoding each costs
+       milliseconds. Snapshots are ordered by log position within a key's partition, which the
+       coordinator's fenced transactions make the owners' order too. */
+    if (!atomic_load(&v->ready) && key[0] != '\0' && cresc_id_valid(key)) {
+        json_t *val = m->payload ? json_stringn_nocheck(m->payload, m->len) : json_null();
+        json_t *old = json_object_get(v->stash, key);
+        if (val != NULL) {
+            size_t old_len = json_is_string(old) ? json_string_length(old) : 0;
+            if (json_object_set_new(v->stash, key, val) == 0) {
+                v->stash_bytes = v->stash_bytes - old_len + (m->payload ? m->len : 0);
+                if (v->stash_bytes > STASH_MAX_BYTES) {
+                    stash_flush(v); /* bounded memory: publish what we have so far */
+                }
+                return;
+            }
+        }
+    }
+    apply_payload(v, key, m->payload, m->payload ? m->len : 0);
+}
+
 static void handle_eof(struct cresc_view *v, int32_t partition)
 {
     if (partition < 0 || partition >= v->partitions || v->eof_seen[partition]) {
@@ -399,6 +444,7 @@ static void handle_eof(struct cresc_view *v, int32_t partition)
             return;
         }
     }
+    stash_flush(v); /* before "ready": a ready view knows every service */
     if (!atomic_exchange(&v->ready, true)) {
         pthread_rwlock_rdlock(&v->lock);
         size_t n = v->n_entries;
@@ -428,6 +474,10 @@ static void *view_main(void *arg)
         rd_kafka_message_t *m = rd_kafka_consumer_poll(v->rk, POLL_MS);
         if (m != NULL) {
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                /* The end offset: transaction markers after the last record count as read. */
+                if (m->partition >= 0 && m->partition < v->partitions) {
+                    v->next_offset[m->partition] = m->offset;
+                }
                 handle_eof(v, m->partition);
             } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 cresc_log(CRESC_LOG_WARNING, CRESC_LOGGER_API, "State consumer: %s",
@@ -475,6 +525,12 @@ int cresc_view_new(const struct cresc_view_opts *opts, struct cresc_view **out, 
     }
     pthread_rwlock_init(&v->lock, NULL);
     atomic_init(&v->lag, -1);
+    v->stash = json_object();
+    if (v->stash == NULL) {
+        pthread_rwlock_destroy(&v->lock);
+        free(v);
+        return CRESC_ENOMEM;
+    }
     snprintf(v->topic, sizeof(v->topic), "%s", opts->topic);
     v->on_state = opts->on_state;
     v->opaque = opts->opaque;
@@ -548,6 +604,7 @@ void cresc_view_free(struct cresc_view *v)
         cresc_view_snap_put(v->entries[i].snap);
     }
     free(v->entries);
+    json_decref(v->stash);
     free(v->eof_seen);
     free(v->next_offset);
     pthread_rwlock_destroy(&v->lock);
