@@ -445,6 +445,7 @@ static void handle_eof(struct cresc_view *v, int32_t partition)
         }
     }
     stash_flush(v); /* before "ready": a ready view knows every service */
+    update_lag(v);
     if (!atomic_exchange(&v->ready, true)) {
         pthread_rwlock_rdlock(&v->lock);
         size_t n = v->n_entries;
