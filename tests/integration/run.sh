@@ -8,7 +8,7 @@
 # Each test gets KAFKA_BROKERS, CRESC_BUILD (absolute build dir), CRESC_SOURCE (repo) and
 # CRESC_KAFKA_SH; it passes by exiting 0. Prints PASS/FAIL per test and a last line
 # "N passed, N failed"; exits non-zero on any failure. JOBS (IT_JOBS, default 2) tests run at
-# a time; each has SECONDS (IT_TIMEOUT, default 300) to finish.
+# a time (tests marked exclusive run alone, first); each has SECONDS (IT_TIMEOUT, default 300).
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -90,31 +90,59 @@ reap() {
     pids=("${keep_p[@]}") names=("${keep_n[@]}") starts=("${keep_s[@]}")
 }
 
-# Tests are independent (own topic prefixes, private brokers when they break one), and most
-# of their time is spent waiting, so two run side by side (IT_JOBS / -j; 1 = one at a time).
-shopt -s nullglob
-for t in "$src"/tests/integration/test_*.sh "$src"/tests/integration/test_*.py; do
+# launch TEST: starts one test in the background.
+launch() {
+    local t=$1 name runner=bash
     name=$(basename "$t")
     name=${name%.*}
-    if [ -n "$pattern" ] && [[ "$name" != *$pattern* ]]; then
-        continue
-    fi
-    while [ ${#pids[@]} -ge "$jobs" ]; do
-        sleep 0.5
-        reap
-    done
-    runner=bash
     [[ "$t" == *.py ]] && runner=python3
     (
         timeout --kill-after=10 "$per_test" "$runner" "$t" >"$logs/$name.log" 2>&1
         echo $? >"$logs/$name.rc"
     ) &
     pids+=($!) names+=("$name") starts+=("$SECONDS")
+}
+
+# run_all JOBS TEST...: runs the tests, at most JOBS at a time, reporting each as it ends.
+run_all() {
+    local n=$1 t
+    shift
+    for t in "$@"; do
+        while [ ${#pids[@]} -ge "$n" ]; do
+            sleep 0.5
+            reap
+        done
+        launch "$t"
+    done
+    while [ ${#pids[@]} -gt 0 ]; do
+        sleep 0.5
+        reap
+    done
+}
+
+# Tests are independent (own topic prefixes, private brokers when they break one), and most
+# of their time is spent waiting, so two run side by side (IT_JOBS / -j; 1 = one at a time).
+# A test with tight timing that a busy neighbour breaks says so with a line
+# "# integration: exclusive" in its first 20 lines (or is named in IT_EXCLUSIVE); those run
+# first, alone.
+exclusive_names=" ${IT_EXCLUSIVE:-test_agent} "
+shopt -s nullglob
+alone=()
+shared=()
+for t in "$src"/tests/integration/test_*.sh "$src"/tests/integration/test_*.py; do
+    name=$(basename "$t")
+    name=${name%.*}
+    if [ -n "$pattern" ] && [[ "$name" != *$pattern* ]]; then
+        continue
+    fi
+    if [[ "$exclusive_names" == *" $name "* ]] || head -20 "$t" | grep -q '^# integration: exclusive'; then
+        alone+=("$t")
+    else
+        shared+=("$t")
+    fi
 done
-while [ ${#pids[@]} -gt 0 ]; do
-    sleep 0.5
-    reap
-done
+run_all 1 "${alone[@]}"
+run_all "$jobs" "${shared[@]}"
 
 if [ $((passed + failed)) -eq 0 ]; then
     echo "run.sh: no integration test matched"

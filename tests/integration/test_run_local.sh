@@ -29,12 +29,15 @@ for name in broker coordinator api agent-sim-a agent-sim-b agent-host; do
     grep -q "\[$name\]\|$name started" "$work/out" || { cat "$work/out"; echo "FAIL: $name did not start"; exit 1; }
 done
 curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null || { echo "FAIL: API /healthz"; exit 1; }
-curl -fsS "http://127.0.0.1:$api_port/" | grep -qi "<html" || { echo "FAIL: dashboard page"; exit 1; }
+# To files, not pipes: grep -q stops reading early and pipefail would count curl's EPIPE.
+curl -fsS -o "$work/page" "http://127.0.0.1:$api_port/" || { echo "FAIL: dashboard page"; exit 1; }
+grep -qi "<html" "$work/page" || { echo "FAIL: the dashboard page is not HTML"; exit 1; }
 
 # The simulated agents' samples reach the coordinator, whose state reaches the API.
 ok=0
 for _ in $(seq 60); do
-    if curl -fsS "http://127.0.0.1:$api_port/scaling/status" 2>/dev/null | grep -q '"current_instances"'; then
+    if curl -fsS -o "$work/status" "http://127.0.0.1:$api_port/scaling/status" 2>/dev/null &&
+        grep -q '"current_instances"' "$work/status"; then
         ok=1
         break
     fi
