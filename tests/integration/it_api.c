@@ -931,25 +931,64 @@ static void test_timeout(void **st)
     /* The script sets API_WRITE_TIMEOUT=1500ms: the wait is bounded. */
     assert_true(r.seconds >= 1.4 && r.seconds < 4.0);
     resp_free(&r);
+
+    /* A config change with an Idempotency-Key, also accepted and pending. */
+    char key[200];
+    snprintf(key, sizeof(key), "Idempotency-Key: cfg-%s", match_arg);
+    const char *cfg = "{\"scaling_cooldown\":301}";
+    req_full("PUT", "/scaling/config", token, "application/json", cfg, strlen(cfg), false, key, &r);
+    expect_status(&r, 202);
+    resp_free(&r);
 }
 
-/* The coordinator is back: the write that got 202 was not lost. */
+/* The coordinator is back: the writes that got 202 were not lost, and retrying one with its
+ * Idempotency-Key is answered from the acknowledgement without applying it again. */
 static void test_recovered(void **st)
 {
     (void)st;
-    for (int i = 0; i < 300; i++) {
+    bool seen = false;
+    for (int i = 0; i < 300 && !seen; i++) {
         json_t *pr = get_json("/scaling/priorities");
         const json_t *m = find_match(pr, match_arg);
         if (m != NULL) {
             assert_int_equal(int_field(m, "priority"), 6);
-            json_decref(pr);
-            return;
+            seen = true;
         }
         json_decref(pr);
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    fail_msg("match %s accepted with 202 never showed up", match_arg);
+    if (!seen) {
+        fail_msg("match %s accepted with 202 never showed up", match_arg);
+    }
+    json_int_t version = -1;
+    for (int i = 0; i < 300 && version < 0; i++) {
+        json_t *c = get_json("/scaling/config");
+        if (int_field(c, "scaling_cooldown") == 301) {
+            json_t *stj = get_json("/scaling/status");
+            version = int_field(stj, "config_version");
+            json_decref(stj);
+        }
+        json_decref(c);
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (version < 0) {
+        fail_msg("config change accepted with 202 never showed up");
+    }
+    char key[200];
+    snprintf(key, sizeof(key), "Idempotency-Key: cfg-%s", match_arg);
+    const char *cfg = "{\"scaling_cooldown\":301}";
+    struct resp r;
+    req_full("PUT", "/scaling/config", token, "application/json", cfg, strlen(cfg), false, key, &r);
+    expect_status(&r, 200);
+    assert_int_equal(int_field(r.json, "scaling_cooldown"), 301);
+    resp_free(&r);
+    struct timespec pause = {1, 0};
+    nanosleep(&pause, NULL);
+    json_t *stj = get_json("/scaling/status");
+    assert_int_equal(int_field(stj, "config_version"), version);
+    json_decref(stj);
 }
 
 /* The broker is down: writes get 503 within the bounded wait; reads still answer. */
