@@ -274,16 +274,33 @@ static int produce(struct engine *e, const char *topic, int32_t partition, const
     if (rc != 0) {
         return rc;
     }
-    /* librdkafka takes `void *` although RD_KAFKA_MSG_F_COPY copies the value. */
+    /* librdkafka takes `void *` although RD_KAFKA_MSG_F_COPY copies key and value. */
     const union {
         const void *c;
         void *m;
-    } v = {.c = value};
+    } v = {.c = value}, k = {.c = key};
+    /* rd_kafka_produceva rather than the producev macros, which are GNU statement
+     * expressions (clang -Wpedantic: the fuzz build). */
+    rd_kafka_vu_t vu[5];
+    memset(vu, 0, sizeof(vu));
+    vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vu[0].u.cstr = topic;
+    vu[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+    vu[1].u.i32 = partition;
+    vu[2].vtype = RD_KAFKA_VTYPE_KEY;
+    vu[2].u.mem.ptr = k.m;
+    vu[2].u.mem.size = strlen(key);
+    vu[3].vtype = RD_KAFKA_VTYPE_VALUE;
+    vu[3].u.mem.ptr = v.m;
+    vu[3].u.mem.size = len;
+    vu[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vu[4].u.i = RD_KAFKA_MSG_F_COPY;
     for (int attempt = 0; attempt < PRODUCE_RETRIES; attempt++) {
-        rd_kafka_resp_err_t x =
-            rd_kafka_producev(prk(e), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-                              RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(v.m, len),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        rd_kafka_error_t *xe = rd_kafka_produceva(prk(e), vu, 5);
+        rd_kafka_resp_err_t x = xe ? rd_kafka_error_code(xe) : RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (xe != NULL) {
+            rd_kafka_error_destroy(xe);
+        }
         if (x == RD_KAFKA_RESP_ERR_NO_ERROR) {
             return 0;
         }
