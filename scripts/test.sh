@@ -5,10 +5,12 @@
 #      a real Kafka broker (tests/integration/run.sh; KAFKA_BROKERS set = use that cluster)
 #   3. clang-format check over every tracked *.c/*.h
 #   4. the same build + unit + integration tests again with AddressSanitizer + UBSan (build-asan/)
+#   5. a short libFuzzer run of every tests/fuzz target (clang, build-fuzz/)
 # Last line: "N passed, N failed" over all suites; exit status non-zero on any failure.
 #
-#   scripts/test.sh [--quick] [--no-install] [--no-asan] [--no-integration] [-k PATTERN]
-#     --quick           skip the sanitizer pass (developer loop); --no-asan is the same
+#   scripts/test.sh [--quick] [--no-install] [--no-asan] [--no-integration] [--no-fuzz] [-k PATTERN]
+#     --quick           skip the sanitizer pass and the fuzzing (developer loop); --no-asan is the same
+#     --no-fuzz         skip the short libFuzzer run (tests/fuzz/run.sh, FUZZ_SECONDS per target, default 5)
 #     --no-install      don't run install-deps.sh
 #     --no-integration  unit tests and format check only
 #     -k PATTERN        only integration tests whose name contains PATTERN
@@ -17,14 +19,15 @@ set -uo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$src"
 
-asan=1 install=1 integration=1 pattern=""
+asan=1 fuzz=1 install=1 integration=1 pattern=""
 while [ $# -gt 0 ]; do
     case "$1" in
-    --quick | --no-asan) asan=0 ;;
+    --quick | --no-asan) asan=0 fuzz=0 ;;
+    --no-fuzz) fuzz=0 ;;
     --no-install) install=0 ;;
     --no-integration) integration=0 ;;
     -k) pattern=$2; shift ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -207,6 +210,19 @@ if [ -n "$asan_pid" ]; then
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     export LSAN_OPTIONS="suppressions=$src/tests/lsan.supp:print_suppressions=0"
     built asan "$asan_ok" && tests "$src/build-asan" asan
+fi
+
+# Fuzzing: a clang build of the fuzz targets, each run for FUZZ_SECONDS (the corpus itself is
+# replayed by the unit tests of both passes: fuzz_replay_*).
+if [ "$fuzz" = 1 ]; then
+    note "fuzzing (${FUZZ_SECONDS:-5} s per target)"
+    if nice -n 5 "$src/tests/fuzz/run.sh" -t "${FUZZ_SECONDS:-5}" -b "$src/build-fuzz" >"$logdir/fuzz.log" 2>&1; then
+        grep -E '^(ok|FAIL) ' "$logdir/fuzz.log"
+        record "fuzz" 1 0
+    else
+        tail -n 40 "$logdir/fuzz.log"
+        record "fuzz" 0 1
+    fi
 fi
 
 note "summary"

@@ -40,13 +40,13 @@ if [ -z "${cc:-}" ]; then
     exit 1
 fi
 
+work=$(mktemp -d /tmp/crescendo-fuzz.XXXXXX)
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 echo "== building fuzz targets with $cc in $build"
-# Not -Werror: the gcc builds enforce the warning set; under clang, librdkafka's
-# RD_KAFKA_V_* macros (GNU statement expressions) warn at every rd_kafka_producev call.
-if ! CC=$cc cmake -S "$src" -B "$build" -G Ninja -DCRESC_FUZZ=ON -DCRESC_WERROR=OFF \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS="$flags" >"$build.cmake.log" 2>&1; then
-    tail -30 "$build.cmake.log"
+# The house warning set with -Werror, as in the gcc builds (FUZZ_WERROR=OFF to relax it).
+if ! CC=$cc cmake -S "$src" -B "$build" -G Ninja -DCRESC_FUZZ=ON -DCRESC_WERROR="${FUZZ_WERROR:-ON}" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS="$flags" >"$work/cmake.log" 2>&1; then
+    tail -30 "$work/cmake.log"
     exit 1
 fi
 if [ ${#targets[@]} -eq 0 ]; then
@@ -54,12 +54,11 @@ if [ ${#targets[@]} -eq 0 ]; then
         targets+=("$(basename "$f" .c)")
     done
 fi
-if ! ninja -C "$build" "${targets[@]/#/tests/fuzz/}" >"$build.build.log" 2>&1; then
-    grep -E 'error|FAILED' "$build.build.log" | head -40
+if ! ninja -C "$build" "${targets[@]/#/tests/fuzz/}" >"$work/build.log" 2>&1; then
+    grep -E 'error|FAILED' "$work/build.log" | head -40
     exit 1
 fi
 
-work=$(mktemp -d /tmp/crescendo-fuzz.XXXXXX)
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:symbolize=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=0
