@@ -348,6 +348,18 @@ out:
     }
 }
 
+/* librdkafka's mock cluster (crescendo-embedded-broker, unit tests) answers no
+ * DescribeConfigs: asking would only wait out the timeout. Its cluster id gives it away. */
+static bool is_mock_cluster(rd_kafka_t *rk, int timeout_ms)
+{
+    char *id = rd_kafka_clusterid(rk, timeout_ms);
+    bool mock = id != NULL && strncmp(id, "mockCluster", strlen("mockCluster")) == 0;
+    if (id != NULL) {
+        rd_kafka_mem_free(rk, id);
+    }
+    return mock;
+}
+
 static bool all_topics_exist(rd_kafka_t *rk, const struct cresc_topics *t, int timeout_ms)
 {
     const char *names[] = {t->samples, t->control, t->decisions, t->commands, t->state};
@@ -422,7 +434,9 @@ int cresc_kafka_ensure_topics(const struct cresc_kafka_conf *kc, const struct cr
                   "Topic %s exists with %d partitions (requested %d); using it as it is",
                   t->samples, n_samples, partitions);
     }
-    check_state_compacted(rk, t->state, timeout_ms);
+    if (!is_mock_cluster(rk, timeout_ms)) {
+        check_state_compacted(rk, t->state, timeout_ms);
+    }
 out:
     rd_kafka_destroy(rk);
     return rc;

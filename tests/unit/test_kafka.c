@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <librdkafka/rdkafka.h>
@@ -263,6 +264,34 @@ static void test_partition_count(void **state)
     cresc_producer_free(p);
 }
 
+/* On the mock (no Admin API) ensure_topics works when the topics exist, fast, and still checks
+ * that samples and control have the same partition count. */
+static void test_ensure_existing_topics(void **state)
+{
+    struct mock *m = *state;
+    const char *const kinds[] = {"samples", "control", "decisions", "commands", "state"};
+    for (size_t i = 0; i < 5; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "ok.%s", kinds[i]);
+        assert_int_equal(rd_kafka_mock_topic_create(m->mc, name, 2, 1), 0);
+        snprintf(name, sizeof(name), "odd.%s", kinds[i]);
+        assert_int_equal(rd_kafka_mock_topic_create(m->mc, name, i == 1 ? 3 : 2, 1), 0);
+    }
+    struct cresc_kafka_conf kc = {.brokers = m->bootstraps, .client_id = "test", .props = NULL};
+    struct cresc_topics t;
+    char err[512] = "";
+    assert_int_equal(cresc_topics_init(&t, "ok."), CRESC_OK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(cresc_kafka_ensure_topics(&kc, &t, 2, -1, 20000, err, sizeof(err)), CRESC_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 5); /* no Admin request waited out its timeout */
+    assert_int_equal(cresc_topics_init(&t, "odd."), CRESC_OK);
+    assert_int_equal(cresc_kafka_ensure_topics(&kc, &t, 2, -1, 20000, err, sizeof(err)),
+                     CRESC_ECONFLICT);
+    assert_non_null(strstr(err, "odd.control"));
+}
+
 /* Reads until `want` messages arrived (EOF events skipped) or the deadline passed. */
 static int consume_n(struct cresc_consumer *c, int want, int timeout_ms, int *eofs)
 {
@@ -344,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_unreachable_times_out),
         cmocka_unit_test(test_fatal_flag),
         cmocka_unit_test(test_partition_count),
+        cmocka_unit_test(test_ensure_existing_topics),
         cmocka_unit_test(test_consumer_assign_and_group),
     };
     return cmocka_run_group_tests(tests, mock_up, mock_down);
