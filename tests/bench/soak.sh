@@ -7,7 +7,7 @@
 # each daemon under 5% (last sample vs the first one after warm-up), and the lag bounded:
 # never above LAG_BOUND (default 3 s of samples = 3 x N) after warm-up nor at the end.
 #   tests/bench/soak.sh [-n INSTANCES] [-d SECONDS] [-b BUILD_DIR]
-#   short: tests/bench/soak.sh -n 1000 -d 120
+#   short: tests/bench/soak.sh -n 1000 -d 90 (tests/integration/test_soak_short.sh)
 # Uses KAFKA_BROKERS or a fresh broker. Prints a table, the figures, and PASS/FAIL last.
 set -uo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
