@@ -1131,6 +1131,31 @@ static int consumer_create(struct engine *e, char *err, size_t errlen)
     return cresc_consumer_new(&co, &e->consumer, err, errlen);
 }
 
+/* Partition counts of samples and state as this client sees them. Topics created a moment
+ * ago reach each broker's metadata cache asynchronously (seen on a three-node cluster: the
+ * creating client saw them, the reader's broker not yet), so "not found" is retried until
+ * the topic timeout. */
+static int topic_partitions_settled(rd_kafka_t *rk, const struct cresc_topics *topics,
+                                    int64_t timeout_ms, int *n_samples, int *n_state)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int rc = cresc_kafka_partition_count(rk, topics->samples, (int)timeout_ms, n_samples);
+        if (rc == 0) {
+            rc = cresc_kafka_partition_count(rk, topics->state, (int)timeout_ms, n_state);
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t spent_ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (rc != CRESC_ENOTFOUND || spent_ms >= timeout_ms) {
+            return rc;
+        }
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 static int reader_create(struct engine *e, char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = NULL;
@@ -1246,12 +1271,8 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
         return rc;
     }
     int n_samples = 0, n_state = 0;
-    rc = cresc_kafka_partition_count(e->reader, e->topics.samples, (int)cfg->topic_timeout_ms,
-                                     &n_samples);
-    if (rc == 0) {
-        rc = cresc_kafka_partition_count(e->reader, e->topics.state, (int)cfg->topic_timeout_ms,
-                                         &n_state);
-    }
+    rc = topic_partitions_settled(e->reader, &e->topics, cfg->topic_timeout_ms, &n_samples,
+                                  &n_state);
     if (rc != 0) {
         (void)snprintf(err, errlen, "reading topic metadata: %s", cresc_strerror(rc));
         return rc;
