@@ -3,6 +3,7 @@
 # docs/reliability.md): 1,000 simulated instances at 1 s for 90 s on the broker in
 # KAFKA_BROKERS; coordinator and API RSS growth under 5% after the 45 s warm-up, consumer lag
 # under 3 s of samples, no failed API read.
+# integration: exclusive (it measures RSS and consumer lag: another test on the same cores would skew both)
 set -uo pipefail
 : "${CRESC_BUILD:?}" "${CRESC_SOURCE:?}" "${KAFKA_BROKERS:?}"
 export CRESC_BUILD KAFKA_BROKERS
