@@ -1112,8 +1112,17 @@ static int consumer_create(struct engine *e, char *err, size_t errlen)
     static char k1[] = "partition.assignment.strategy", v1[] = "range";
     static char k2[] = "enable.auto.commit", v2[] = "false";
     static char k3[] = "enable.auto.offset.store", v3[] = "false";
-    static struct cresc_kv extra_items[] = {{k1, v1}, {k2, v2}, {k3, v3}};
-    const struct cresc_kv_list extra = {sizeof(extra_items) / sizeof(extra_items[0]), extra_items};
+    /* The prefetch buffer bounds memory under a backlog: librdkafka's 64 MiB default let the
+       soak's RSS follow the lag up and never give it back. 16 MiB still holds ~45,000 samples,
+       seconds of work per tick. A pass-through KAFKA_QUEUED_MAX_MESSAGES_KBYTES wins. */
+    static char k4[] = "queued.max.messages.kbytes", v4[] = "16384";
+    static struct cresc_kv extra_items[] = {{k1, v1}, {k2, v2}, {k3, v3}, {k4, v4}};
+    bool user_prefetch = false;
+    for (size_t j = 0; j < e->props.n; j++) {
+        user_prefetch = user_prefetch || strcmp(e->props.items[j].key, k4) == 0;
+    }
+    size_t n_extra = sizeof(extra_items) / sizeof(extra_items[0]) - (user_prefetch ? 1 : 0);
+    const struct cresc_kv_list extra = {n_extra, extra_items};
     const char *topics[] = {e->topics.samples, e->topics.control};
     struct cresc_consumer_opts co = {
         .kafka = &e->kc,
