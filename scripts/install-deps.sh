@@ -15,6 +15,7 @@ PACKAGES=(
     libcurl4-openssl-dev libcmocka-dev                  # libraries, unit tests
     kcat                                                # integration tests (a client we did not write)
     clang clang-format valgrind                         # fuzzing, format check, leak checks
+    libclang-rt-14-dev                                  # clang's ASan/libFuzzer runtimes (not pulled by clang without recommends)
     openjdk-17-jre-headless maven ca-certificates       # real Kafka broker from Maven Central
     python3 python3-jsonschema python3-yaml             # schema checks, test helpers
     curl procps                                         # integration tests (HTTP, process checks)
