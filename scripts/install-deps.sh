@@ -19,6 +19,7 @@ PACKAGES=(
     openjdk-17-jre-headless maven ca-certificates       # real Kafka broker from Maven Central
     python3 python3-jsonschema python3-yaml             # schema checks, test helpers
     curl procps                                         # integration tests (HTTP, process checks)
+    bsdextrautils                                       # column(1), used by tests/bench/soak.sh
     chromium                                            # dashboard browser test (headless)
     prometheus-node-exporter                            # agent footprint benchmark (tests/bench/bench_agent.sh)
     wrk nginx-light                                     # API benchmark (tests/bench/bench_api.sh)
