@@ -75,7 +75,8 @@ kill -TERM "$apid"; wait "$apid"; arc=$?
 column -s, -t <"$csv"
 python3 - "$csv" "$warm" "$lag_bound" "$n" "$dur" "$samples_consumed" "$arc" "$work/agent.log" \
     "$every" <<'PY'
-import csv, re, sys
+import csv, os, re, sys
+sanitized = os.environ.get("CRESC_SANITIZED") == "1"
 path, warm, bound, n, dur, consumed, arc, agent_log, every = sys.argv[1:]
 warm, bound = int(warm), float(bound)
 rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(open(path))]
@@ -88,7 +89,11 @@ for d in ("coordinator", "api"):
     growth = (last - first) / first * 100 if first else 0.0
     print("%-11s RSS after warm-up %.1f MiB -> %.1f MiB at the end (peak %.1f MiB): growth %+.2f%%"
           % (d, first / 1024, last / 1024, peak / 1024, growth))
-    if growth >= 5.0:
+    if growth >= 5.0 and sanitized:
+        print("note: %s RSS grew %.2f%%: not judged in a sanitizer build (ASan's quarantine and "
+              "shadow memory grow RSS by design; the normal build enforces the 5%% limit)"
+              % (d, growth))
+    elif growth >= 5.0:
         ok = False
         print("FAIL: %s RSS grew %.2f%% (limit 5%%)" % (d, growth))
     # The same with an empty backlog only: librdkafka's prefetch queue holds up to
