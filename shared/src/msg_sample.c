@@ -122,6 +122,19 @@ int cresc_sample_encode(const struct cresc_sample *s, char *buf, size_t cap, siz
 int cresc_sample_decode(const char *buf, size_t len, struct cresc_sample *out,
                         struct cresc_msg_error *err)
 {
+    if (cresc_sample_decode_fast(buf, len, out)) {
+        if (err != NULL) {
+            err->field[0] = '\0';
+            err->reason[0] = '\0';
+        }
+        return 0;
+    }
+    return cresc_sample_decode_reference(buf, len, out, err);
+}
+
+int cresc_sample_decode_reference(const char *buf, size_t len, struct cresc_sample *out,
+                                  struct cresc_msg_error *err)
+{
     struct cresc_jsonv v;
     json_t *root = NULL;
     cresc_msg_jsonv_init(&v, err);

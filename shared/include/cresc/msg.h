@@ -59,8 +59,20 @@ struct cresc_sample {
 /* Encode into buf (NUL-terminated); *len gets the length without NUL. CRESC_ETOOBIG if it
  * does not fit in cap or CRESC_SAMPLE_MAX_BYTES. */
 CRESC_WUR int cresc_sample_encode(const struct cresc_sample *s, char *buf, size_t cap, size_t *len);
+/* Strict decode. The common well-formed case is read by a non-allocating fast path (jsmn);
+ * whatever it is not sure of goes to the jansson decoder below, so both give the same verdict
+ * and the same struct (the fuzz target fuzz_msg_sample checks that on every input). */
 CRESC_WUR int cresc_sample_decode(const char *buf, size_t len, struct cresc_sample *out,
                                   struct cresc_msg_error *err);
+/* The fast path alone (msg_sample_fast.c): true when buf is a well-formed sample of the common
+ * shape (known fields only, plain numbers, identifiers without escapes), read into *out exactly
+ * as the reference would; false when not sure, which decides nothing. For tests and benchmarks;
+ * callers use cresc_sample_decode. */
+bool cresc_sample_decode_fast(const char *buf, size_t len, struct cresc_sample *out);
+/* The reference decoder (jansson tree, field checks with reasons): what cresc_sample_decode
+ * is measured and tested against. */
+CRESC_WUR int cresc_sample_decode_reference(const char *buf, size_t len, struct cresc_sample *out,
+                                            struct cresc_msg_error *err);
 
 /* ---- scaling.control ------------------------------------------------------------------ */
 
