@@ -32,7 +32,7 @@ struct win_inst {
     int64_t last_seen_ms;  /* caller clock of the latest sample */
     size_t cap, len, head; /* ring: head = index of the oldest value */
     struct win_value *ring;
-    struct span cache; /* the window's sums as of the latest sample */
+    struct span cache; /* the window's sums, computed at the first evaluation after a sample */
 };
 
 struct cresc_window {
@@ -253,7 +253,7 @@ int cresc_window_add(struct cresc_window *w, const struct cresc_sample *s, int64
     if (rc < 0) {
         return rc;
     }
-    span_compute(w, in, now_ms, &in->cache);
+    in->cache.n = 0; /* the sums are computed at the next evaluation (inst_mean) */
     memcpy(in->node, s->node, sizeof(in->node));
     in->node[CRESC_ID_MAX] = '\0';
     in->seq = s->seq;
@@ -326,9 +326,11 @@ static void span_compute(const struct cresc_window *w, const struct win_inst *in
 }
 
 /* The hot path of every evaluation (1,000 instances): start from the sums cached at the
- * instance's latest sample and only take out the values that have left the window since,
- * oldest first. A clock that went backwards falls back to computing from scratch. */
-static void inst_mean(const struct cresc_window *w, const struct win_inst *in, int64_t now_ms,
+ * instance's first evaluation since its latest sample and only take out the values that have
+ * left the window since, oldest first. The sums are computed here rather than per sample, so
+ * a burst of samples (a backlog being caught up) costs one pass per evaluation, not one per
+ * sample. A clock that went backwards falls back to computing from scratch. */
+static void inst_mean(const struct cresc_window *w, struct win_inst *in, int64_t now_ms,
                       struct inst_means *m)
 {
     struct span sp;
@@ -336,7 +338,10 @@ static void inst_mean(const struct cresc_window *w, const struct win_inst *in, i
     if (in->len == 0) {
         return;
     }
-    if (now_ms < in->cache.at_ms || in->cache.n == 0 || in->cache.n > in->len) {
+    if (in->cache.n == 0 || in->cache.n > in->len) {
+        span_compute(w, in, now_ms, &in->cache);
+    }
+    if (now_ms < in->cache.at_ms) {
         span_compute(w, in, now_ms, &sp);
     } else {
         sp = in->cache;
@@ -370,7 +375,7 @@ void cresc_window_aggregate(const struct cresc_window *w, int64_t now_ms,
     double sum[8] = {0};
     unsigned cnt[8] = {0};
     for (size_t i = 0; i < w->n; i++) {
-        const struct win_inst *in = w->inst[i];
+        struct win_inst *in = w->inst[i];
         if (!inst_live(w, in, now_ms) || in->len == 0) {
             continue;
         }
