@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define INLINE_BELOW 64 /* batches smaller than this are decoded by the caller alone */
@@ -42,6 +43,7 @@ static void *worker(void *arg)
 {
     struct cresc_decode_pool *p = arg;
     unsigned long seen = 0;
+    (void)prctl(PR_SET_NAME, "cresc-decode", 0, 0, 0); /* as top and perf show it */
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stop && p->generation == seen) {
@@ -118,26 +120,35 @@ void cresc_decode_pool_free(struct cresc_decode_pool *p)
     free(p);
 }
 
-void cresc_decode_pool_run(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n)
+void cresc_decode_pool_start(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n)
 {
     p->items = items;
     p->n = n;
     atomic_store(&p->next, 0);
     if (p->n_workers == 0 || n < INLINE_BELOW) {
-        drain(p);
-        return;
+        return; /* wait decodes it inline */
     }
     pthread_mutex_lock(&p->mu);
     p->busy = p->n_workers;
     p->generation++;
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
+}
+
+void cresc_decode_pool_wait(struct cresc_decode_pool *p)
+{
     drain(p);
     pthread_mutex_lock(&p->mu);
     while (p->busy > 0) {
         pthread_cond_wait(&p->done, &p->mu);
     }
     pthread_mutex_unlock(&p->mu);
+}
+
+void cresc_decode_pool_run(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n)
+{
+    cresc_decode_pool_start(p, items, n);
+    cresc_decode_pool_wait(p);
 }
 
 size_t cresc_decode_pool_default_workers(void)

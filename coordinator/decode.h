@@ -1,7 +1,8 @@
-/* Parallel decoding of a batch of samples: the coordinator's ingest is bound by JSON decoding
- * (jansson), which is pure and independent per message, so a batch is split over a few worker
- * threads and the loop thread, then applied in order by the loop thread alone. Nothing but the
- * batch arrays is shared; the pool is idle between batches. */
+/* Parallel decoding of a batch of samples: decoding is the largest part of the coordinator's
+ * ingest and is pure and independent per message, so a batch is split over a few worker
+ * threads and the loop thread, then applied in order by the loop thread alone (which can
+ * apply the previous batch while the workers decode the next one). Nothing but the batch
+ * arrays is shared; the pool is idle between batches. */
 #ifndef CRESC_COORD_DECODE_H
 #define CRESC_COORD_DECODE_H
 
@@ -30,6 +31,14 @@ void cresc_decode_pool_free(struct cresc_decode_pool *p);
 /* Decode items[i] for every i with want set; returns when all are done. Small batches are
  * decoded inline (waking threads costs more than it saves). */
 void cresc_decode_pool_run(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n);
+/* The same in two steps, so the caller can do other work while the workers decode: start
+ * hands the batch to the workers and returns at once (a small batch, or a pool without
+ * workers, is left for wait); wait decodes what is left on the caller's thread and returns
+ * when the whole batch is done. One batch at a time: every start is followed by one wait,
+ * and items must stay untouched in between. */
+void cresc_decode_pool_start(struct cresc_decode_pool *p, struct cresc_decode_item *items,
+                             size_t n);
+void cresc_decode_pool_wait(struct cresc_decode_pool *p);
 /* How many workers a pool should have on this machine: online CPUs - 1, at most 7. */
 size_t cresc_decode_pool_default_workers(void);
 

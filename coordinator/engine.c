@@ -30,6 +30,8 @@
 #define ENGINE_CLOCK_BASE_MS (1000LL * 1000 * 1000 * 1000)
 
 #define POLL_BATCH_MAX 10000 /* messages handled between two flush checks */
+#define WAKE_AFTER_MS  5     /* an empty queue this long after messages: see wake_fetchers */
+#define PIPELINE_MIN   64    /* smaller batches are decoded and applied at once (poll_batch) */
 /* A transactional call waits at most the transaction timeout (10 s, see producer_create):
  * past it the broker aborts the transaction anyway. Once SIGTERM is in, calls get
  * STOP_TIMEOUT_MS so the whole shutdown (last tick, actuator drain, leaving the group)
@@ -51,6 +53,14 @@ struct latest_state {
     int32_t partition;
 };
 
+/* Messages collected by one poll round, with their decode items. */
+struct batch {
+    rd_kafka_message_t **msgs;       /* [POLL_BATCH_MAX] */
+    struct cresc_decode_item *items; /* [POLL_BATCH_MAX] */
+    size_t n;
+    uint64_t rebalances; /* engine.rebalances when collected */
+};
+
 struct engine {
     const struct cresc_coordinator_config *cfg;
     struct cresc_scaling_config initial;
@@ -70,7 +80,11 @@ struct engine {
     struct cresc_actuator *act;
     struct cresc_services services;
     int32_t nparts;
-    bool *owned; /* [nparts]: samples/control partition i is ours */
+    bool *owned;           /* [nparts]: samples/control partition i is ours */
+    int32_t *fetched_from; /* [nparts]: broker a sample of partition i last came from, -1
+                              unknown, -2 unknown and empty when asked */
+    bool busy;             /* the last poll returned messages (see wake_fetchers) */
+    const rd_kafka_topic_t *samples_rkt; /* see from_samples */
     bool txn_open;
     bool offsets_dirty;       /* consumed something since the last commit */
     bool need_reset;          /* a transaction failed: drop state and rebuild */
@@ -83,8 +97,8 @@ struct engine {
     char *buf;           /* encode buffer, CRESC_DECISION_MAX_BYTES */
     uint64_t rebalances; /* rebalance callbacks so far */
     struct cresc_decode_pool *decoder;
-    rd_kafka_message_t **batch;      /* [POLL_BATCH_MAX] */
-    struct cresc_decode_item *items; /* [POLL_BATCH_MAX] */
+    struct batch slots[2]; /* collected messages: one being applied, one being decoded */
+    struct batch *pending; /* the slot whose decoding is under way (see poll_batch), or NULL */
 };
 
 static int64_t engine_now_ms(void)
@@ -711,12 +725,26 @@ static void handle_control(struct engine *e, const rd_kafka_message_t *m, int64_
     cresc_control_release(&c);
 }
 
+/* Whether m comes from the samples topic. The consumer keeps one topic handle per subscribed
+ * topic, so the handle seen with the samples topic's name is remembered and compared by
+ * address; the name is compared only for another handle. */
+static bool from_samples(struct engine *e, const rd_kafka_message_t *m)
+{
+    if (m->rkt == e->samples_rkt) {
+        return true;
+    }
+    if (strcmp(rd_kafka_topic_name(m->rkt), e->topics.samples) != 0) {
+        return false;
+    }
+    e->samples_rkt = m->rkt;
+    return true;
+}
+
 /* A sample of a partition we own: the only messages decoded in parallel. */
-static bool owned_sample(const struct engine *e, const rd_kafka_message_t *m)
+static bool owned_sample(struct engine *e, const rd_kafka_message_t *m)
 {
     return m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->rkt != NULL && m->partition >= 0 &&
-           m->partition < e->nparts && e->owned[m->partition] &&
-           strcmp(rd_kafka_topic_name(m->rkt), e->topics.samples) == 0;
+           m->partition < e->nparts && e->owned[m->partition] && from_samples(e, m);
 }
 
 /* `it`: m's decode item (it->want for owned samples); now/wall: the clocks read once for
@@ -748,24 +776,97 @@ static void handle_message(struct engine *e, rd_kafka_message_t *m,
     }
 }
 
+/* librdkafka 2.0.2 stops fetching a partition while the consumer queue holds
+ * queued.max.messages.kbytes (or queued.min.messages), and decides again only when its broker
+ * thread next wakes up: on network or queue activity, else after a full second
+ * (fetch.queue.backoff.ms, which bounds that, arrived in 2.2). A coordinator catching up a
+ * backlog more slowly than the broker sends it empties the queue long before the second is
+ * over and then sits idle: ingest ran at a third of its speed. So when a poll comes back empty
+ * right after messages while the high watermarks from the last fetches say more is waiting,
+ * one ListOffsets request to each broker holding such a partition wakes its thread, which
+ * then fetches again at once. Returns the number of requests sent. */
+static int wake_fetchers(struct engine *e)
+{
+    rd_kafka_t *crk = cresc_consumer_handle(e->consumer);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(e->nparts);
+    for (int32_t p = 0; p < e->nparts; p++) {
+        if (e->owned[p]) {
+            rd_kafka_topic_partition_list_add(list, e->topics.samples, p);
+        }
+    }
+    int sent = 0;
+    if (list->cnt > 0 && rd_kafka_position(crk, list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        int32_t woken[8];
+        size_t n_woken = 0;
+        for (int i = 0; i < list->cnt; i++) {
+            int32_t p = list->elems[i].partition;
+            int64_t lo = 0, hi = 0;
+            if (e->fetched_from[p] == -1) {
+                /* Nothing fetched from it yet, its broker unknown: ask its leader (once, while
+                 * it stays empty; a fetched message tells its broker). */
+                if (rd_kafka_query_watermark_offsets(crk, e->topics.samples, p, &lo, &hi, 1000) ==
+                        RD_KAFKA_RESP_ERR_NO_ERROR &&
+                    hi <= lo) {
+                    e->fetched_from[p] = -2;
+                }
+                sent++;
+                continue;
+            }
+            if (list->elems[i].offset < 0 ||
+                rd_kafka_get_watermark_offsets(crk, e->topics.samples, p, &lo, &hi) !=
+                    RD_KAFKA_RESP_ERR_NO_ERROR ||
+                hi <= list->elems[i].offset) {
+                continue; /* nothing known to be waiting */
+            }
+            bool done = false;
+            for (size_t k = 0; k < n_woken; k++) {
+                done = done || woken[k] == e->fetched_from[p];
+            }
+            if (done) {
+                continue;
+            }
+            (void)rd_kafka_query_watermark_offsets(crk, e->topics.samples, p, &lo, &hi, 1000);
+            sent++;
+            if (n_woken < sizeof(woken) / sizeof(woken[0])) {
+                woken[n_woken++] = e->fetched_from[p];
+            }
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return sent;
+}
+
 /* Poll up to POLL_BATCH_MAX messages (the first wait up to timeout_ms), decode the samples
  * among them in parallel, then handle all of them in order on this thread. Messages returned
  * before a rebalance callback ran (inside a later poll) are dropped unhandled: they belong to
  * the old assignment and are fetched again from the committed offsets if still ours. */
-static void poll_batch(struct engine *e, int timeout_ms)
+/* Collect up to POLL_BATCH_MAX messages into b (the first wait up to timeout_ms). Messages
+ * returned before a rebalance callback ran (inside a later poll) are dropped unhandled: they
+ * belong to the old assignment and are fetched again from the committed offsets if still ours.
+ * b->rebalances records the assignment the kept messages belong to. */
+static void collect(struct engine *e, struct batch *b, int timeout_ms)
 {
     size_t n = 0;
     uint64_t seen = e->rebalances;
-    rd_kafka_message_t *m = cresc_consumer_poll(e->consumer, timeout_ms);
+    /* Right after messages, a short first wait tells a drained queue from a stalled fetcher. */
+    const int first_wait = e->busy && timeout_ms > WAKE_AFTER_MS ? WAKE_AFTER_MS : timeout_ms;
+    rd_kafka_message_t *m = cresc_consumer_poll(e->consumer, first_wait);
+    if (m == NULL && e->busy) {
+        e->busy = false;
+        if (wake_fetchers(e) > 0) {
+            atomic_fetch_add(&e->stats->fetch_wakeups, 1);
+        }
+        m = cresc_consumer_poll(e->consumer, timeout_ms - first_wait);
+    }
     while (m != NULL) {
         if (e->rebalances != seen) {
             for (size_t i = 0; i < n; i++) {
-                rd_kafka_message_destroy(e->batch[i]);
+                rd_kafka_message_destroy(b->msgs[i]);
             }
             n = 0;
             seen = e->rebalances;
         }
-        e->batch[n++] = m;
+        b->msgs[n++] = m;
         if (n == POLL_BATCH_MAX) {
             break;
         }
@@ -773,24 +874,78 @@ static void poll_batch(struct engine *e, int timeout_ms)
     }
     if (e->rebalances != seen) { /* the last poll rebalanced and returned nothing */
         for (size_t i = 0; i < n; i++) {
-            rd_kafka_message_destroy(e->batch[i]);
+            rd_kafka_message_destroy(b->msgs[i]);
         }
         n = 0;
     }
+    e->busy = n > 0;
+    b->n = n;
+    b->rebalances = e->rebalances;
     for (size_t i = 0; i < n; i++) {
-        struct cresc_decode_item *it = &e->items[i];
-        it->want = owned_sample(e, e->batch[i]);
-        it->buf = e->batch[i]->payload;
-        it->len = e->batch[i]->len;
+        struct cresc_decode_item *it = &b->items[i];
+        it->want = owned_sample(e, b->msgs[i]);
+        if (it->want) {
+            e->fetched_from[b->msgs[i]->partition] = rd_kafka_message_broker_id(b->msgs[i]);
+        }
+        it->buf = b->msgs[i]->payload;
+        it->len = b->msgs[i]->len;
     }
-    cresc_decode_pool_run(e->decoder, e->items, n);
+}
+
+/* Apply a decoded batch in order on this thread, or drop it if the assignment changed since
+ * it was collected; either way its messages are released. */
+static void apply_batch(struct engine *e, struct batch *b)
+{
+    const bool current = b->rebalances == e->rebalances;
     const int64_t now = engine_now_ms();
     const int64_t wall = wall_now_ms();
-    for (size_t i = 0; i < n; i++) {
-        if (!e->need_reset) {
-            handle_message(e, e->batch[i], &e->items[i], now, wall);
+    for (size_t i = 0; i < b->n; i++) {
+        if (current && !e->need_reset) {
+            handle_message(e, b->msgs[i], &b->items[i], now, wall);
         }
-        rd_kafka_message_destroy(e->batch[i]);
+        rd_kafka_message_destroy(b->msgs[i]);
+    }
+    b->n = 0;
+}
+
+/* The batch whose decoding runs on the workers, if any: finish decoding it and apply it.
+ * Called before anything that commits (the committed offsets are the consumer's positions,
+ * which already count a collected batch) and before the consumer goes away. */
+static void finish_pending(struct engine *e)
+{
+    if (e->pending == NULL) {
+        return;
+    }
+    struct batch *b = e->pending;
+    e->pending = NULL;
+    cresc_decode_pool_wait(e->decoder);
+    apply_batch(e, b);
+}
+
+/* One step of ingest, pipelined: collect the next batch (without waiting while one is still
+ * pending), let the workers decode it while this thread applies the pending one, and keep it
+ * pending. Small batches when nothing is pending (the steady state: a few samples, a control
+ * command) are decoded and applied at once, so pipelining adds no latency to them. */
+static void poll_batch(struct engine *e, int timeout_ms)
+{
+    struct batch *b = e->pending == &e->slots[0] ? &e->slots[1] : &e->slots[0];
+    collect(e, b, e->pending != NULL ? 0 : timeout_ms);
+    struct batch *prev = e->pending;
+    if (prev != NULL) {
+        e->pending = NULL;
+        cresc_decode_pool_wait(e->decoder);
+    }
+    if (prev == NULL && b->n < PIPELINE_MIN) {
+        cresc_decode_pool_run(e->decoder, b->items, b->n);
+        apply_batch(e, b);
+        return;
+    }
+    if (b->n > 0) {
+        cresc_decode_pool_start(e->decoder, b->items, b->n);
+        e->pending = b;
+    }
+    if (prev != NULL) {
+        apply_batch(e, prev);
     }
 }
 
@@ -1077,6 +1232,7 @@ static void on_assign(struct engine *e, rd_kafka_t *rk, rd_kafka_topic_partition
         e->owned[p] = set[p];
     }
     free(set);
+    e->busy = true; /* the first empty poll checks for a stalled fetcher (wake_fetchers) */
     count_owned(e);
     cresc_log(CRESC_LOG_INFO, LOGC,
               "Assigned %d partitions (group generation %" PRId64 "), %zu services owned",
@@ -1222,6 +1378,7 @@ static int reset(struct engine *e, char *err, size_t errlen)
               "Dropping in-memory state after a failed transaction; rejoining the group");
     atomic_fetch_add(&e->stats->resets, 1);
     atomic_store(&e->stats->ready, false);
+    finish_pending(e); /* with need_reset set: released, not applied */
     txn_abort(e);
     cresc_services_clear(&e->services);
     memset(e->owned, 0, (size_t)e->nparts * sizeof(bool));
@@ -1313,10 +1470,20 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
     }
     e->nparts = n_samples;
     e->owned = calloc((size_t)e->nparts, sizeof(bool));
+    e->fetched_from = malloc((size_t)e->nparts * sizeof(int32_t));
+    if (e->fetched_from != NULL) {
+        for (int32_t i = 0; i < e->nparts; i++) {
+            e->fetched_from[i] = -1;
+        }
+    }
     e->buf = malloc((size_t)CRESC_DECISION_MAX_BYTES);
-    e->batch = calloc(POLL_BATCH_MAX, sizeof(rd_kafka_message_t *));
-    e->items = calloc(POLL_BATCH_MAX, sizeof(*e->items));
-    if (e->owned == NULL || e->buf == NULL || e->batch == NULL || e->items == NULL) {
+    bool slots_ok = true;
+    for (size_t i = 0; i < 2; i++) {
+        e->slots[i].msgs = calloc(POLL_BATCH_MAX, sizeof(rd_kafka_message_t *));
+        e->slots[i].items = calloc(POLL_BATCH_MAX, sizeof(*e->slots[i].items));
+        slots_ok = slots_ok && e->slots[i].msgs != NULL && e->slots[i].items != NULL;
+    }
+    if (e->owned == NULL || e->fetched_from == NULL || e->buf == NULL || !slots_ok) {
         return CRESC_ENOMEM;
     }
     size_t workers = cfg->decode_threads >= 0 ? (size_t)cfg->decode_threads
@@ -1345,6 +1512,11 @@ static void teardown(struct engine *e)
         }
         cresc_actuator_free(e->act);
     }
+    /* A batch still being decoded (an error path) is released before its consumer goes. */
+    if (e->pending != NULL) {
+        e->need_reset = true;
+        finish_pending(e);
+    }
     /* Leaves the group (the revoke callback drops the services) so the partitions move to
      * another coordinator without waiting for the session timeout. */
     cresc_consumer_free(e->consumer);
@@ -1362,10 +1534,13 @@ static void teardown(struct engine *e)
     cresc_kv_list_release(&e->props);
     cresc_decode_pool_free(e->decoder);
     free(e->owned);
+    free(e->fetched_from);
     free(e->cmds);
     free(e->buf);
-    free(e->batch);
-    free(e->items);
+    for (size_t i = 0; i < 2; i++) {
+        free(e->slots[i].msgs);
+        free(e->slots[i].items);
+    }
 }
 
 int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errlen)
@@ -1404,6 +1579,7 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
         }
         int64_t now = engine_now_ms();
         if (now >= next_tick) {
+            finish_pending(&e); /* a tick commits the consumer's positions */
             tick(&e);
             update_lag(&e);
             next_tick += p->cfg->tick_ms;
@@ -1415,6 +1591,7 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
         int64_t wait = next_tick - now;
         poll_batch(&e, (int)(wait < 100 ? wait : 100));
         if (!e.need_reset && e.flush_needed) {
+            finish_pending(&e);
             e.flush_needed = false;
             flush_urgent(&e);
         }
@@ -1422,6 +1599,7 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
     }
     if (rc == 0) {
         /* SIGTERM: the last tick publishes every owned service's state with the offsets. */
+        finish_pending(&e);
         if (!e.need_reset) {
             tick(&e);
         }

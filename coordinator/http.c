@@ -92,6 +92,9 @@ size_t cresc_coord_metrics_format(const struct cresc_coord_stats *stats, char *b
     u = counter(buf, cap, u, "crescendo_coordinator_resets_total",
                 "In-memory state dropped and rebuilt after a failed or fenced transaction",
                 atomic_load(&s->resets));
+    u = counter(buf, cap, u, "crescendo_coordinator_fetch_wakeups_total",
+                "Times a drained consumer queue with a backlog behind it woke the fetchers",
+                atomic_load(&s->fetch_wakeups));
     uint64_t n = atomic_load(&s->eval_count);
     uint64_t ns = atomic_load(&s->eval_ns_total);
     u = appendf(buf, cap, u,

@@ -24,6 +24,7 @@ struct cresc_coord_stats {
     atomic_uint_fast64_t txn_aborted;
     atomic_uint_fast64_t rebuilds;        /* state partitions read back */
     atomic_uint_fast64_t resets;          /* in-memory state dropped after a failed commit */
+    atomic_uint_fast64_t fetch_wakeups;   /* stalled fetchers woken (engine.c wake_fetchers) */
     atomic_uint_fast64_t eval_count;      /* evaluations */
     atomic_uint_fast64_t eval_ns_total;   /* their total time, ns */
     atomic_uint_fast64_t eval_ns_max;     /* slowest evaluation since start, ns */

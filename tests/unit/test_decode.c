@@ -1,6 +1,6 @@
 /* Unit tests for coordinator/decode.c: a batch decoded by worker threads gives exactly what
  * decoding each item inline gives (valid, invalid and skipped items, small and large batches,
- * repeated batches on one pool). */
+ * repeated batches on one pool, in one call or split into start and wait). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,6 +72,35 @@ static void run_with(size_t workers)
     cresc_decode_pool_free(p);
 }
 
+/* start + wait, with the caller busy in between (as the coordinator applies the previous
+ * batch meanwhile): the same results as run, batch after batch on one pool. */
+static void split_with(size_t workers)
+{
+    struct cresc_decode_pool *p = NULL;
+    assert_int_equal(cresc_decode_pool_new(workers, &p), 0);
+    static struct cresc_decode_item items[N];
+    const size_t sizes[] = {0, 1, 63, 64, 500, N, N, 7};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        fill(items, sizes[k]);
+        cresc_decode_pool_start(p, items, sizes[k]);
+        volatile unsigned spin = 0;
+        for (unsigned i = 0; i < 100000; i++) {
+            spin = spin + i;
+        }
+        cresc_decode_pool_wait(p);
+        check(items, sizes[k]);
+    }
+    cresc_decode_pool_free(p);
+}
+
+static void test_start_wait(void **state)
+{
+    (void)state;
+    split_with(0);
+    split_with(1);
+    split_with(2);
+}
+
 static void test_inline(void **state)
 {
     (void)state;
@@ -92,6 +121,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inline),
         cmocka_unit_test(test_workers),
+        cmocka_unit_test(test_start_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
