@@ -1,6 +1,7 @@
 /* crescendo-coordinator: the Kafka service that turns samples and control commands into
  * decisions, scale commands and state (engine.c), plus the offline `evaluate` and `replay`
  * subcommands of the decision core (offline.c). */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,22 @@ static const struct cresc_prog prog = {
              "  crescendo-coordinator replay --config FILE TRACE.jsonl",
 };
 
+/* librdkafka reads each fetch response into a fresh buffer of a megabyte or more and frees it
+ * once its messages are consumed. Past glibc's mmap threshold every such buffer was a new
+ * mapping: page faults and zeroing on the broker thread (clear_page was its top symbol) and
+ * a third of the ingest CPU in all. Serving them from the heap (threshold 32 MiB) and keeping
+ * up to 64 MiB of freed heap before returning it to the system cut the CPU per sample by
+ * about a quarter (docs/coordinator-benchmarks.md). Set only when the operator has not tuned
+ * malloc through GLIBC_TUNABLES. */
+static void tune_malloc(void)
+{
+    if (getenv("GLIBC_TUNABLES") != NULL) {
+        return;
+    }
+    (void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    (void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "evaluate") == 0 || strcmp(argv[1], "replay") == 0)) {
@@ -57,6 +74,7 @@ int main(int argc, char **argv)
         (void)fprintf(stderr, "crescendo-coordinator: %s\n", err);
         return 2;
     }
+    tune_malloc();
     if (rc == CRESC_CONFIG_EXIT) {
         cresc_config_release(cresc_coordinator_options, cresc_coordinator_options_count, &cfg);
         return 0;
