@@ -252,24 +252,50 @@ static void producer_renew(struct cresc_writes *w)
               "Control producer replaced after a fatal error: %s", reason);
 }
 
+/* Learn the control topic's leaders now rather than on the first operator's write, which
+ * otherwise waited ~0.7 s for them; the returned handle keeps them cached. Only once the
+ * topic exists (the coordinator creates it): asking for one topic's metadata would make a
+ * broker with auto.create.topics.enable create it with one partition, before the
+ * coordinator could create it with the samples topic's count. NULL: not yet (tried again
+ * every second; each try blocks the write thread at most 2 x 250 ms). */
+static rd_kafka_topic_t *warm_up(rd_kafka_t *rk, const char *topic)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 1, NULL, &md, 250) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return NULL;
+    }
+    bool exists = false;
+    for (int i = 0; i < md->topic_cnt; i++) {
+        exists = exists || (strcmp(md->topics[i].topic, topic) == 0 &&
+                            md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                            md->topics[i].partition_cnt > 0);
+    }
+    rd_kafka_metadata_destroy(md);
+    if (!exists) {
+        return NULL;
+    }
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    if (t != NULL && rd_kafka_metadata(rk, 0, t, &md, 250) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_metadata_destroy(md);
+    }
+    return t;
+}
+
 static void *writes_main(void *arg)
 {
     struct cresc_writes *w = arg;
     int64_t next_renew = 0;
-    /* Warm up: learn the control topic's leaders (and let the idempotent producer get its id)
-     * now, not on the first operator's write, which otherwise waited ~0.7 s for them. The
-     * handle keeps the metadata cached while the thread runs. */
-    rd_kafka_topic_t *warm = rd_kafka_topic_new(w->rk, w->topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    if (warm != NULL &&
-        rd_kafka_metadata(w->rk, 0, warm, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_metadata_destroy(md);
-    }
+    rd_kafka_topic_t *warm = NULL;
+    int64_t next_warm = 0;
     while (!atomic_load(&w->stop)) {
         /* Delivery reports are served here; 10 ms bounds the deadline granularity. Only this
            thread replaces rk, so it reads it without the lock. */
         rd_kafka_poll(w->rk, 10);
         int64_t now = mono_ms();
+        if (warm == NULL && now >= next_warm) {
+            warm = warm_up(w->rk, w->topic);
+            next_warm = now + 1000;
+        }
         expire(w, now);
         if (now >= next_renew &&
             rd_kafka_fatal_error(w->rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
