@@ -226,7 +226,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
     (void)rk;
     (void)opaque;
-    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    /* Purged records (a producer being replaced after a failed transaction) are expected. */
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR && m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+        m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
         cresc_log(CRESC_LOG_WARNING, LOGC, "Record for %s not delivered: %s",
                   m->rkt != NULL ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(m->err));
     }
