@@ -4,7 +4,6 @@
 #include "actuator.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,19 +48,6 @@ struct cresc_actuator {
     struct cresc_actuator_stats stats;
     uint64_t rng;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int64_t mono_ms(void)
 {
@@ -161,9 +147,9 @@ static int k8s_conf_init(const struct cresc_actuator_opts *o, struct cresc_act_c
         const char *host = getenv("KUBERNETES_SERVICE_HOST");
         const char *port = getenv("KUBERNETES_SERVICE_PORT");
         if (host == NULL || host[0] == '\0') {
-            seterr(err, errlen,
-                   "ACTUATOR=kubernetes needs ACTUATOR_K8S_API_URL outside a cluster "
-                   "(KUBERNETES_SERVICE_HOST is not set)");
+            cresc_errf(err, errlen,
+                       "ACTUATOR=kubernetes needs ACTUATOR_K8S_API_URL outside a cluster "
+                       "(KUBERNETES_SERVICE_HOST is not set)");
             return CRESC_EINVAL;
         }
         char url[512];
@@ -171,7 +157,7 @@ static int k8s_conf_init(const struct cresc_actuator_opts *o, struct cresc_act_c
         int n = snprintf(url, sizeof url, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "",
                          port != NULL && port[0] != '\0' ? port : "443");
         if (n < 0 || (size_t)n >= sizeof url) {
-            seterr(err, errlen, "KUBERNETES_SERVICE_HOST is too long");
+            cresc_errf(err, errlen, "KUBERNETES_SERVICE_HOST is too long");
             return CRESC_EINVAL;
         }
         c->k8s_api_base = dup_or_null(url);
@@ -182,8 +168,8 @@ static int k8s_conf_init(const struct cresc_actuator_opts *o, struct cresc_act_c
     }
     if (strncmp(c->k8s_api_base, "http://", 7) != 0 &&
         strncmp(c->k8s_api_base, "https://", 8) != 0) {
-        seterr(err, errlen, "ACTUATOR_K8S_API_URL=%s: must start with http:// or https://",
-               c->k8s_api_base);
+        cresc_errf(err, errlen, "ACTUATOR_K8S_API_URL=%s: must start with http:// or https://",
+                   c->k8s_api_base);
         return CRESC_EINVAL;
     }
     c->k8s_namespace = o->k8s_namespace != NULL && o->k8s_namespace[0] != '\0'
@@ -201,7 +187,7 @@ static int k8s_conf_init(const struct cresc_actuator_opts *o, struct cresc_act_c
     struct cresc_act_result res = {0};
     char url[4096];
     if (cresc_act_k8s_url(c, &probe, url, sizeof url, &res) != 0) {
-        seterr(err, errlen, "%s", res.msg);
+        cresc_errf(err, errlen, "%s", res.msg);
         return CRESC_EINVAL;
     }
     return 0;
@@ -212,7 +198,7 @@ static int conf_init(const struct cresc_actuator_opts *o, struct cresc_act_conf 
 {
     memset(c, 0, sizeof *c);
     if (o->kind < CRESC_ACTUATOR_NONE || o->kind > CRESC_ACTUATOR_EXEC) {
-        seterr(err, errlen, "ACTUATOR=%d: must be none, kubernetes, webhook or exec", o->kind);
+        cresc_errf(err, errlen, "ACTUATOR=%d: must be none, kubernetes, webhook or exec", o->kind);
         return CRESC_EINVAL;
     }
     c->kind = (enum cresc_actuator_kind)o->kind;
@@ -225,10 +211,10 @@ static int conf_init(const struct cresc_actuator_opts *o, struct cresc_act_conf 
     case CRESC_ACTUATOR_WEBHOOK:
         if (o->webhook_url == NULL || (strncmp(o->webhook_url, "http://", 7) != 0 &&
                                        strncmp(o->webhook_url, "https://", 8) != 0)) {
-            seterr(err, errlen,
-                   "ACTUATOR=webhook needs ACTUATOR_WEBHOOK_URL=http(s)://... "
-                   "(got %s)",
-                   o->webhook_url != NULL ? o->webhook_url : "nothing");
+            cresc_errf(err, errlen,
+                       "ACTUATOR=webhook needs ACTUATOR_WEBHOOK_URL=http(s)://... "
+                       "(got %s)",
+                       o->webhook_url != NULL ? o->webhook_url : "nothing");
             return CRESC_EINVAL;
         }
         c->webhook_url = dup_or_null(o->webhook_url);
@@ -237,12 +223,12 @@ static int conf_init(const struct cresc_actuator_opts *o, struct cresc_act_conf 
         return 0;
     case CRESC_ACTUATOR_EXEC:
         if (o->exec_command == NULL || o->exec_command[0] == '\0') {
-            seterr(err, errlen, "ACTUATOR=exec needs ACTUATOR_EXEC_COMMAND");
+            cresc_errf(err, errlen, "ACTUATOR=exec needs ACTUATOR_EXEC_COMMAND");
             return CRESC_EINVAL;
         }
         if (access(o->exec_command, X_OK) != 0) {
-            seterr(err, errlen, "ACTUATOR_EXEC_COMMAND=%s: not an executable file (%s)",
-                   o->exec_command, strerror(errno));
+            cresc_errf(err, errlen, "ACTUATOR_EXEC_COMMAND=%s: not an executable file (%s)",
+                       o->exec_command, strerror(errno));
             return CRESC_EINVAL;
         }
         c->exec_command = dup_or_null(o->exec_command);
@@ -473,17 +459,18 @@ int cresc_actuator_new(const struct cresc_actuator_opts *opts, struct cresc_actu
 {
     *out = NULL;
     if (opts == NULL) {
-        seterr(err, errlen, "no actuator options");
+        cresc_errf(err, errlen, "no actuator options");
         return CRESC_EINVAL;
     }
     if (opts->backoff_max_ms < opts->backoff_initial_ms) {
-        seterr(err, errlen, "ACTUATOR_BACKOFF_MAX=%lldms is below ACTUATOR_BACKOFF_INITIAL=%lldms",
-               (long long)opts->backoff_max_ms, (long long)opts->backoff_initial_ms);
+        cresc_errf(err, errlen,
+                   "ACTUATOR_BACKOFF_MAX=%lldms is below ACTUATOR_BACKOFF_INITIAL=%lldms",
+                   (long long)opts->backoff_max_ms, (long long)opts->backoff_initial_ms);
         return CRESC_EINVAL;
     }
     if (opts->queue_max < 1 || opts->queue_max > 4096 || opts->retries < 0 || opts->retries > 100) {
-        seterr(err, errlen,
-               "ACTUATOR_QUEUE_MAX (1..4096) or ACTUATOR_RETRIES (0..100) out of range");
+        cresc_errf(err, errlen,
+                   "ACTUATOR_QUEUE_MAX (1..4096) or ACTUATOR_RETRIES (0..100) out of range");
         return CRESC_EINVAL;
     }
     struct cresc_actuator *a = calloc(1, sizeof *a);
@@ -522,7 +509,7 @@ int cresc_actuator_new(const struct cresc_actuator_opts *opts, struct cresc_actu
     if (a->conf.kind != CRESC_ACTUATOR_NONE) {
         int prc = pthread_create(&a->thread, NULL, worker_main, a);
         if (prc != 0) {
-            seterr(err, errlen, "cannot start the actuator thread: %s", strerror(prc));
+            cresc_errf(err, errlen, "cannot start the actuator thread: %s", strerror(prc));
             pthread_cond_destroy(&a->drained);
             pthread_cond_destroy(&a->wake);
             pthread_mutex_destroy(&a->mu);
