@@ -152,16 +152,9 @@ static bool number_form(const char *s, int n, bool *integral)
     return i == n;
 }
 
-/* A plain integer in [lo, hi]: the digits only (a fraction or exponent is left to the
- * reference, which accepts an integral real), no overflow. */
-static bool read_int(const struct fast *f, const jsmntok_t *t, int64_t lo, int64_t hi, int64_t *out)
+/* The digits of a number already in integral JSON form (optional '-'), without overflow. */
+static bool integral_value(const char *s, int n, int64_t *out)
 {
-    const char *s = f->b + t->start;
-    int n = t->end - t->start;
-    bool integral = false;
-    if (t->type != JSMN_PRIMITIVE || !number_form(s, n, &integral) || !integral) {
-        return false;
-    }
     bool neg = s[0] == '-';
     uint64_t v = 0;
     for (int i = neg ? 1 : 0; i < n; i++) {
@@ -171,19 +164,30 @@ static bool read_int(const struct fast *f, const jsmntok_t *t, int64_t lo, int64
         }
         v = v * 10 + d;
     }
-    int64_t x;
     if (neg) {
         if (v > (uint64_t)INT64_MAX + 1) {
             return false;
         }
-        x = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
     } else {
         if (v > (uint64_t)INT64_MAX) {
             return false;
         }
-        x = (int64_t)v;
+        *out = (int64_t)v;
     }
-    if (x < lo || x > hi) {
+    return true;
+}
+
+/* A plain integer in [lo, hi]: the digits only (a fraction or exponent is left to the
+ * reference, which accepts an integral real), no overflow. */
+static bool read_int(const struct fast *f, const jsmntok_t *t, int64_t lo, int64_t hi, int64_t *out)
+{
+    const char *s = f->b + t->start;
+    int n = t->end - t->start;
+    bool integral = false;
+    int64_t x;
+    if (t->type != JSMN_PRIMITIVE || !number_form(s, n, &integral) || !integral ||
+        !integral_value(s, n, &x) || x < lo || x > hi) {
         return false;
     }
     *out = x;
@@ -269,7 +273,7 @@ static bool read_num(const struct fast *f, const jsmntok_t *t, bool nullable, do
     double x;
     if (integral) {
         int64_t i;
-        if (!read_int(f, t, INT64_MIN, INT64_MAX, &i)) {
+        if (!integral_value(s, n, &i)) {
             return false;
         }
         x = (double)i;
