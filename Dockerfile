@@ -5,7 +5,7 @@ FROM debian:12 AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates \
-      librdkafka-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev libjsmn-dev \
+      librdkafka-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

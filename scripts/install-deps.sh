@@ -13,7 +13,6 @@ PACKAGES=(
     build-essential cmake ninja-build pkg-config git   # build
     librdkafka-dev libjansson-dev libmicrohttpd-dev     # libraries
     libcurl4-openssl-dev libcmocka-dev                  # libraries, unit tests
-    libjsmn-dev                                         # header-only JSON tokenizer (sample fast path)
     kcat                                                # integration tests (a client we did not write)
     clang clang-format valgrind                         # fuzzing, format check, leak checks
     libclang-rt-14-dev                                  # clang's ASan/libFuzzer runtimes (not pulled by clang without recommends)

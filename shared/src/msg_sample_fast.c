@@ -1,14 +1,19 @@
 /* The sample decoder's fast path (docs/messages.md#scaling-samples). The coordinator decodes
- * every sample it consumes, and a jansson tree per message (allocate every key and value,
- * hash them, free them) costs about ten times what reading the message from Kafka does. This
- * path tokenizes with jsmn (no allocation: spans into the buffer) and reads the well-formed
- * common case, a flat object of known fields, straight into the struct.
+ * every sample it consumes: a jansson tree per message (allocate every key and value, hash
+ * them, free them) costs about ten times what reading the message from Kafka does, and a
+ * general tokenizer (jsmn, tried first) still spent ~10,000 instructions on a 280-byte sample,
+ * half of the coordinator's ingest. The samples are flat objects of known fields, so this path
+ * reads them in one pass, left to right, straight into the struct: a cursor that knows which
+ * field it is in and what that field's value must look like (~1,500 instructions a sample,
+ * counted with valgrind --tool=callgrind; docs/coordinator-benchmarks.md).
  *
- * It only ever accepts. Whatever it is not sure of (unknown or repeated fields, escapes in a
- * string, a number outside the plain forms, a value out of range, anything malformed) makes it
- * answer "not sure", and cresc_sample_decode then runs the jansson decoder, which gives the
- * authoritative verdict and the error message. So it accepts a subset of what the reference
- * accepts, with the same result: tests/fuzz/fuzz_sample_fast.c checks exactly that. */
+ * It only ever accepts. Whatever it is not sure of (unknown or repeated fields, escapes or
+ * non-ASCII in a string, a number outside the plain forms, a value out of range, anything
+ * malformed) makes it answer "not sure", and cresc_sample_decode then runs the jansson decoder
+ * (cresc_sample_decode_reference), which gives the authoritative verdict and the error
+ * message. So it accepts a subset of what the reference accepts, with the same result:
+ * tests/unit/test_msg_fast.c and the differential property of tests/fuzz/fuzz_msg_sample.c
+ * check exactly that. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -17,12 +22,6 @@
 #include "cresc/msg.h"
 #include "msg_internal.h"
 
-#define JSMN_STATIC
-#define JSMN_STRICT
-#include <jsmn.h>
-
-/* A sample with every field and the disk object is 31 tokens. */
-#define FAST_TOKENS 48
 /* Longest number text read here (digits of a double printed with %.17g and an exponent). */
 #define FAST_NUMBER_MAX 40
 
@@ -60,409 +59,409 @@ static const struct name field_names[F_COUNT] = {
     NAME("disk"),
 };
 
-static const struct name disk_names[4] = {NAME("read_ops_per_s"), NAME("write_ops_per_s"),
-                                          NAME("read_bytes_per_s"), NAME("write_bytes_per_s")};
+#define DISK_FIELDS 4
+static const struct name disk_names[DISK_FIELDS] = {NAME("read_ops_per_s"), NAME("write_ops_per_s"),
+                                                    NAME("read_bytes_per_s"),
+                                                    NAME("write_bytes_per_s")};
 
-struct fast {
-    const char *b;
-    const jsmntok_t *t;
-    int n; /* tokens */
+/* The read position in [p, end). */
+struct cur {
+    const char *p;
+    const char *end;
 };
 
-static bool is_ws(char c)
+static inline bool is_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Only JSON whitespace in [from, to), with exactly one `sep` among it when sep != 0. */
-static bool gap_is(const char *b, int from, int to, char sep)
+static inline void skip_ws(struct cur *c)
 {
-    bool seen = sep == 0;
-    for (int i = from; i < to; i++) {
-        if (b[i] == sep && !seen) {
-            seen = true;
-        } else if (!is_ws(b[i])) {
+    while (c->p < c->end && is_ws(*c->p)) {
+        c->p++;
+    }
+}
+
+/* Optional whitespace, then ch. */
+static bool take(struct cur *c, char ch)
+{
+    if (c->p < c->end && *c->p == ch) { /* the usual case: no whitespace */
+        c->p++;
+        return true;
+    }
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return true;
+    }
+    return false;
+}
+
+/* A string's contents after its opening quote, up to the closing one (consumed): printable
+ * ASCII without escapes only, the rest is left to the reference. */
+static bool string_body(struct cur *c, const char **s, size_t *n)
+{
+    const char *start = c->p;
+    while (c->p < c->end) {
+        unsigned char ch = (unsigned char)*c->p;
+        if (ch == '"') {
+            *s = start;
+            *n = (size_t)(c->p - start);
+            c->p++;
+            return true;
+        }
+        if (ch == '\\' || ch < 0x20 || ch >= 0x7f) {
             return false;
         }
+        c->p++;
     }
-    return seen;
+    return false;
 }
 
-/* A token's span including a string's quotes. */
-static int raw_start(const jsmntok_t *t)
+/* The literal lit (not followed by a letter, which would make another token). */
+static bool literal(struct cur *c, const char *lit, size_t n)
 {
-    return t->type == JSMN_STRING ? t->start - 1 : t->start;
-}
-
-static int raw_end(const jsmntok_t *t)
-{
-    return t->type == JSMN_STRING ? t->end + 1 : t->end;
-}
-
-static bool tok_eq_n(const struct fast *f, const jsmntok_t *t, const char *s, size_t n)
-{
-    return (size_t)(t->end - t->start) == n && memcmp(f->b + t->start, s, n) == 0;
-}
-
-#define tok_eq(f, t, lit) tok_eq_n((f), (t), (lit), sizeof(lit) - 1)
-
-/* JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; *integral when it has
- * neither fraction nor exponent. */
-static bool number_form(const char *s, int n, bool *integral)
-{
-    int i = 0;
-    if (i < n && s[i] == '-') {
-        i++;
-    }
-    if (i >= n || s[i] < '0' || s[i] > '9') {
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0) {
         return false;
     }
-    if (s[i] == '0') {
-        i++;
-    } else {
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            i++;
-        }
-    }
-    *integral = true;
-    if (i < n && s[i] == '.') {
-        *integral = false;
-        int d = ++i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            i++;
-        }
-        if (i == d) {
-            return false;
-        }
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        *integral = false;
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) {
-            i++;
-        }
-        int d = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            i++;
-        }
-        if (i == d) {
-            return false;
-        }
-    }
-    return i == n;
+    c->p += n;
+    return c->p == c->end || !((*c->p >= 'a' && *c->p <= 'z') || (*c->p >= 'A' && *c->p <= 'Z') ||
+                               (*c->p >= '0' && *c->p <= '9'));
 }
 
-/* The digits of a number already in integral JSON form (optional '-'), without overflow. */
-static bool integral_value(const char *s, int n, int64_t *out)
+static bool is_digit(char ch)
 {
-    bool neg = s[0] == '-';
-    uint64_t v = 0;
-    for (int i = neg ? 1 : 0; i < n; i++) {
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10) {
-            return false;
-        }
-        v = v * 10 + d;
+    return ch >= '0' && ch <= '9';
+}
+
+/* A number as read by scan_number: its text, sign, and digits as an integer m times 10^e. */
+struct num {
+    const char *s;
+    int n;
+    bool neg;
+    bool integral; /* neither fraction nor exponent */
+    bool wide;     /* more than 19 significant digits (m, e not kept), or a huge exponent */
+    uint64_t m;
+    int sig; /* significant digits in m */
+    int e;
+};
+
+static void num_digit(struct num *x, char ch)
+{
+    if (x->sig >= 19) {
+        x->wide = true;
+        return;
     }
-    if (neg) {
-        if (v > (uint64_t)INT64_MAX + 1) {
-            return false;
-        }
-        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    x->m = x->m * 10 + (uint64_t)(ch - '0');
+    x->sig += x->m > 0 ? 1 : 0;
+}
+
+/* One number in JSON's grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, in one pass.
+ * Whatever follows it is the caller's to check (so "01" ends after the 0, then fails there). */
+static bool scan_number(struct cur *c, struct num *x)
+{
+    const char *p = c->p;
+    const char *end = c->end;
+    memset(x, 0, sizeof(*x));
+    x->s = p;
+    x->integral = true;
+    if (p < end && *p == '-') {
+        x->neg = true;
+        p++;
+    }
+    if (p >= end || !is_digit(*p)) {
+        return false;
+    }
+    if (*p == '0') {
+        p++;
     } else {
-        if (v > (uint64_t)INT64_MAX) {
+        for (; p < end && is_digit(*p); p++) {
+            num_digit(x, *p);
+        }
+    }
+    if (p < end && *p == '.') {
+        x->integral = false;
+        const char *d = ++p;
+        for (; p < end && is_digit(*p); p++) {
+            num_digit(x, *p);
+            x->e--;
+        }
+        if (p == d) {
             return false;
         }
-        *out = (int64_t)v;
     }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        x->integral = false;
+        p++;
+        bool eneg = p < end && *p == '-';
+        if (p < end && (*p == '-' || *p == '+')) {
+            p++;
+        }
+        const char *d = p;
+        int v = 0;
+        for (; p < end && is_digit(*p); p++) {
+            v = v < 1000 ? v * 10 + (*p - '0') : v;
+        }
+        if (p == d) {
+            return false;
+        }
+        x->wide = x->wide || v >= 1000;
+        x->e += eneg ? -v : v;
+    }
+    x->n = (int)(p - x->s);
+    c->p = p;
+    return true;
+}
+
+/* An integral number's value, as jansson's json_integer has it: false beyond int64. */
+static bool num_int(const struct num *x, int64_t *out)
+{
+    if (!x->integral || x->wide || x->e != 0) {
+        return false;
+    }
+    if (x->neg) {
+        if (x->m > (uint64_t)INT64_MAX + 1) {
+            return false;
+        }
+        *out = x->m == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)x->m;
+    } else {
+        if (x->m > (uint64_t)INT64_MAX) {
+            return false;
+        }
+        *out = (int64_t)x->m;
+    }
+    return true;
+}
+
+/* A real's value as strtod gives it (jansson reads reals with strtod). With at most 15
+ * significant digits (m < 10^15 < 2^53) and |e| <= 22, m and 10^e are exact doubles and one
+ * IEEE multiplication or division rounds correctly, to that same double (Clinger's fast
+ * path); anything else goes through strtod itself. ERANGE is left to the reference. */
+static bool num_real(const struct num *x, double *out)
+{
+    static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (!x->wide && x->sig <= 15 && x->e >= -22 && x->e <= 22) {
+        double d = (double)x->m;
+        d = x->e < 0 ? d / pow10[-x->e] : d * pow10[x->e];
+        *out = x->neg ? -d : d;
+        return true;
+    }
+    char tmp[FAST_NUMBER_MAX];
+    if (x->n >= FAST_NUMBER_MAX) {
+        return false;
+    }
+    memcpy(tmp, x->s, (size_t)x->n);
+    tmp[x->n] = '\0';
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(tmp, &end);
+    if (errno != 0 || end != tmp + x->n) {
+        return false;
+    }
+    *out = d;
     return true;
 }
 
 /* A plain integer in [lo, hi]: the digits only (a fraction or exponent is left to the
  * reference, which accepts an integral real), no overflow. */
-static bool read_int(const struct fast *f, const jsmntok_t *t, int64_t lo, int64_t hi, int64_t *out)
+static bool read_int(struct cur *c, int64_t lo, int64_t hi, int64_t *out)
 {
-    const char *s = f->b + t->start;
-    int n = t->end - t->start;
-    bool integral = false;
-    int64_t x;
-    if (t->type != JSMN_PRIMITIVE || !number_form(s, n, &integral) || !integral ||
-        !integral_value(s, n, &x) || x < lo || x > hi) {
+    struct num x;
+    int64_t v;
+    if (!scan_number(c, &x) || !num_int(&x, &v) || v < lo || v > hi) {
         return false;
     }
-    *out = x;
-    return true;
-}
-
-/* A real whose decimal digits, read as an integer m, are below 2^53 and whose power of ten
- * |e| is at most 22: m and 10^e are then exact doubles and one IEEE multiplication or
- * division rounds correctly, the same double strtod returns (Clinger's fast path). Anything
- * else (more digits, larger exponents) is left to strtod. s has the JSON number form. */
-static bool exact_decimal(const char *s, int n, double *out)
-{
-    static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    int i = 0;
-    bool neg = s[0] == '-';
-    if (neg) {
-        i++;
-    }
-    uint64_t m = 0;
-    int digits = 0, e = 0;
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-        m = m * 10 + (uint64_t)(s[i] - '0');
-        digits += m > 0 ? 1 : 0;
-        if (digits > 15) {
-            return false;
-        }
-    }
-    if (i < n && s[i] == '.') {
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-            m = m * 10 + (uint64_t)(s[i] - '0');
-            digits += m > 0 ? 1 : 0;
-            e--;
-            if (digits > 15) {
-                return false;
-            }
-        }
-    }
-    if (i < n) { /* an exponent */
-        i++;
-        bool eneg = s[i] == '-';
-        if (s[i] == '-' || s[i] == '+') {
-            i++;
-        }
-        int x = 0;
-        for (; i < n; i++) {
-            x = x * 10 + (s[i] - '0');
-            if (x > 400) {
-                return false;
-            }
-        }
-        e += eneg ? -x : x;
-    }
-    if (e < -22 || e > 22) {
-        return false;
-    }
-    double d = (double)m; /* exact: m < 10^15 < 2^53 */
-    d = e < 0 ? d / pow10[-e] : d * pow10[e];
-    *out = neg ? -d : d;
+    *out = v;
     return true;
 }
 
 /* A number in [lo, hi], or null when nullable (*has = false). An integer literal converts as
- * the reference's json_integer does (so "-0" is +0.0); a real goes through strtod, as in
- * jansson, and any ERANGE is left to the reference. */
-static bool read_num(const struct fast *f, const jsmntok_t *t, bool nullable, double lo, double hi,
-                     double *out, bool *has)
+ * the reference's json_integer does (so "-0" is +0.0), a real as strtod does. */
+static bool read_num(struct cur *c, bool nullable, double lo, double hi, double *out, bool *has)
 {
     *has = false;
-    if (t->type != JSMN_PRIMITIVE) {
+    if (c->p < c->end && *c->p == 'n') {
+        return nullable && literal(c, "null", 4);
+    }
+    struct num x;
+    double v;
+    int64_t i;
+    if (!scan_number(c, &x)) {
         return false;
     }
-    if (tok_eq(f, t, "null")) {
-        return nullable;
-    }
-    const char *s = f->b + t->start;
-    int n = t->end - t->start;
-    bool integral = false;
-    if (n >= FAST_NUMBER_MAX || !number_form(s, n, &integral)) {
-        return false;
-    }
-    double x;
-    if (integral) {
-        int64_t i;
-        if (!integral_value(s, n, &i)) {
+    if (x.integral) {
+        if (!num_int(&x, &i)) {
             return false;
         }
-        x = (double)i;
-    } else if (!exact_decimal(s, n, &x)) {
-        char tmp[FAST_NUMBER_MAX];
-        memcpy(tmp, s, (size_t)n);
-        tmp[n] = '\0';
-        char *end = NULL;
-        errno = 0;
-        x = strtod(tmp, &end);
-        if (errno != 0 || end != tmp + n) {
-            return false;
-        }
-    }
-    if (!isfinite(x) || x < lo || x > hi) {
+        v = (double)i;
+    } else if (!num_real(&x, &v)) {
         return false;
     }
-    *out = x;
+    if (!isfinite(v) || v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
     *has = true;
     return true;
 }
 
-/* An identifier string (no escapes: a backslash is left to the reference). */
-static bool read_id(const struct fast *f, const jsmntok_t *t, char *out)
+/* cresc_id_valid's character set, [A-Za-z0-9._:-], as a bitmap over ASCII. */
+static const uint64_t id_chars[2] = {
+    (1ULL << '-') | (1ULL << '.') | (((1ULL << 11) - 1) << '0'), /* '0'..'9', ':' */
+    (((1ULL << 26) - 1) << ('A' - 64)) | (1ULL << ('_' - 64)) | (((1ULL << 26) - 1) << ('a' - 64))};
+
+/* An identifier string: that character set (so no escapes), 1..CRESC_ID_MAX long. */
+static bool read_id(struct cur *c, char *out)
 {
-    int n = t->end - t->start;
-    if (t->type != JSMN_STRING || n < 1 || n > CRESC_ID_MAX) {
+    if (c->p >= c->end || *c->p != '"') {
         return false;
     }
-    const char *s = f->b + t->start;
-    for (int i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-              c == '-' || c == '.' || c == '_' || c == ':')) {
-            return false; /* the same set as cresc_id_valid */
+    const char *p = c->p + 1;
+    const char *end = c->end - p > CRESC_ID_MAX ? p + CRESC_ID_MAX : c->end;
+    size_t n = 0;
+    for (; p < end; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 128 || ((id_chars[ch >> 6] >> (ch & 63)) & 1U) == 0) {
+            break;
         }
-        out[i] = c;
+        out[n++] = (char)ch;
+    }
+    if (n == 0 || p >= c->end || *p != '"') {
+        return false;
     }
     out[n] = '\0';
+    c->p = p + 1;
     return true;
 }
 
-/* Walks the object at token *i, checking the separators jsmn does not: `{`, key `:` value
- * pairs separated by single commas, `}`. Calls on_pair for each; *i ends past the object. */
-typedef bool (*pair_fn)(struct fast *f, void *ctx, const jsmntok_t *key, int *i);
-
-static bool walk_object(struct fast *f, int *i, pair_fn on_pair, void *ctx)
+/* The next key of an object (after `{` or `,`) and its `:`, as an index into names, trying
+ * *hint first (encoders write the fields in order) and leaving *hint at the field after it. A
+ * key seen before (bit set in *seen) or unknown (the reference ignores unknown fields, after
+ * checking their value is JSON) is left to the reference. */
+static bool key(struct cur *c, const struct name *names, unsigned count, unsigned *hint,
+                unsigned *seen, unsigned *k)
 {
-    const jsmntok_t *o = &f->t[*i];
-    if (o->type != JSMN_OBJECT || f->b[o->start] != '{' || f->b[o->end - 1] != '}') {
+    if (!take(c, '"')) {
         return false;
     }
-    int pos = o->start + 1;
-    int pairs = o->size;
-    (*i)++;
-    for (int k = 0; k < pairs; k++) {
-        if (*i + 1 >= f->n) {
+    unsigned i = *hint;
+    const struct name *h = &names[i];
+    const char *s;
+    size_t n;
+    if ((size_t)(c->end - c->p) > h->n && c->p[h->n] == '"' && memcmp(c->p, h->s, h->n) == 0) {
+        c->p += h->n + 1; /* the expected one */
+    } else {
+        if (!string_body(c, &s, &n)) {
             return false;
         }
-        const jsmntok_t *key = &f->t[*i];
-        const jsmntok_t *val = &f->t[*i + 1];
-        if (key->type != JSMN_STRING || key->size != 1 ||
-            !gap_is(f->b, pos, raw_start(key), k > 0 ? ',' : 0) ||
-            !gap_is(f->b, raw_end(key), raw_start(val), ':')) {
-            return false;
+        for (i = 0; i < count && !(names[i].n == n && memcmp(names[i].s, s, n) == 0); i++) {
         }
-        (*i)++;
-        if (!on_pair(f, ctx, key, i)) {
+        if (i == count) {
             return false;
-        }
-        pos = raw_end(val);
-    }
-    return gap_is(f->b, pos, o->end - 1, 0);
-}
-
-struct disk_ctx {
-    double vals[4];
-    unsigned seen;
-};
-
-static bool disk_pair(struct fast *f, void *ctx, const jsmntok_t *key, int *i)
-{
-    struct disk_ctx *d = ctx;
-    const jsmntok_t *val = &f->t[*i];
-    for (unsigned k = 0; k < 4; k++) {
-        if (tok_eq_n(f, key, disk_names[k].s, disk_names[k].n)) {
-            bool has = false;
-            if ((d->seen & (1U << k)) != 0 ||
-                !read_num(f, val, false, 0.0, HUGE_VAL, &d->vals[k], &has)) {
-                return false;
-            }
-            d->seen |= 1U << k;
-            (*i)++;
-            return true;
         }
     }
-    return false; /* an unknown field: the reference ignores it, after checking it is JSON */
+    if ((*seen & (1U << i)) != 0 || !take(c, ':')) {
+        return false;
+    }
+    *seen |= 1U << i;
+    *hint = i + 1 == count ? 0 : i + 1;
+    *k = i;
+    skip_ws(c);
+    return true;
 }
 
-struct sample_ctx {
-    struct cresc_sample *out;
-    unsigned seen;
-};
-
-static bool sample_value(struct fast *f, struct cresc_sample *s, enum field k, int *i)
+/* After a value: `,` (another pair follows: *more) or `}` (the object ends). */
+static bool after_value(struct cur *c, bool *more)
 {
-    const jsmntok_t *val = &f->t[*i];
+    skip_ws(c);
+    if (c->p < c->end && (*c->p == ',' || *c->p == '}')) {
+        *more = *c->p == ',';
+        c->p++;
+        return true;
+    }
+    return false;
+}
+
+/* The disk object, or null. */
+static bool read_disk(struct cur *c, struct cresc_sample *s)
+{
+    if (c->p < c->end && *c->p == 'n') {
+        return literal(c, "null", 4);
+    }
+    if (!take(c, '{')) {
+        return false;
+    }
+    double vals[DISK_FIELDS];
+    unsigned seen = 0, hint = 0;
+    for (bool more = true; more;) {
+        unsigned k;
+        bool has = false;
+        if (!key(c, disk_names, DISK_FIELDS, &hint, &seen, &k) ||
+            !read_num(c, false, 0.0, HUGE_VAL, &vals[k], &has) || !after_value(c, &more)) {
+            return false;
+        }
+    }
+    if (seen != (1U << DISK_FIELDS) - 1) {
+        return false;
+    }
+    s->disk_read_ops_per_s = vals[0];
+    s->disk_write_ops_per_s = vals[1];
+    s->disk_read_bytes_per_s = vals[2];
+    s->disk_write_bytes_per_s = vals[3];
+    s->present |= CRESC_SAMPLE_HAS_DISK;
+    return true;
+}
+
+static bool read_value(struct cur *c, struct cresc_sample *s, enum field k)
+{
     int64_t x = 0;
     bool has = false;
     bool ok;
     switch (k) {
     case F_SCHEMA_VERSION:
-        ok = read_int(f, val, 1, CRESC_SCHEMA_VERSION, &x);
-        break;
+        return read_int(c, 1, CRESC_SCHEMA_VERSION, &x);
     case F_SERVICE:
-        ok = read_id(f, val, s->service);
-        break;
+        return read_id(c, s->service);
     case F_INSTANCE_ID:
-        ok = read_id(f, val, s->instance_id);
-        break;
+        return read_id(c, s->instance_id);
     case F_NODE:
-        ok = read_id(f, val, s->node);
-        break;
+        return read_id(c, s->node);
     case F_SEQ:
-        ok = read_int(f, val, 1, INT64_MAX, &x);
+        ok = read_int(c, 1, INT64_MAX, &x);
         s->seq = (uint64_t)x;
-        break;
+        return ok;
     case F_TS_MS:
-        ok = read_int(f, val, 0, CRESC_TS_MAX_MS, &s->ts_ms);
-        break;
+        return read_int(c, 0, CRESC_TS_MAX_MS, &s->ts_ms);
     case F_INTERVAL_MS:
-        ok = read_int(f, val, 1, 86400000, &s->interval_ms);
-        break;
+        return read_int(c, 1, 86400000, &s->interval_ms);
     case F_DROPPED:
-        ok = read_int(f, val, 0, INT64_MAX, &x);
+        ok = read_int(c, 0, INT64_MAX, &x);
         s->dropped = (uint64_t)x;
-        break;
+        return ok;
     case F_CPU:
-        ok = read_num(f, val, true, 0.0, 100.0, &s->cpu_pct, &has);
+        ok = read_num(c, true, 0.0, 100.0, &s->cpu_pct, &has);
         s->present |= has ? CRESC_SAMPLE_HAS_CPU : 0U;
-        break;
+        return ok;
     case F_MEM:
-        ok = read_num(f, val, true, 0.0, 100.0, &s->mem_pct, &has);
+        ok = read_num(c, true, 0.0, 100.0, &s->mem_pct, &has);
         s->present |= has ? CRESC_SAMPLE_HAS_MEM : 0U;
-        break;
+        return ok;
     case F_REQ:
-        ok = read_num(f, val, true, 0.0, HUGE_VAL, &s->req_per_s, &has);
+        ok = read_num(c, true, 0.0, HUGE_VAL, &s->req_per_s, &has);
         s->present |= has ? CRESC_SAMPLE_HAS_REQ : 0U;
-        break;
+        return ok;
     case F_CONNS:
-        ok = read_num(f, val, true, 0.0, HUGE_VAL, &s->active_connections, &has);
+        ok = read_num(c, true, 0.0, HUGE_VAL, &s->active_connections, &has);
         s->present |= has ? CRESC_SAMPLE_HAS_CONNS : 0U;
-        break;
+        return ok;
     case F_DISK:
-        if (val->type == JSMN_PRIMITIVE) {
-            ok = tok_eq(f, val, "null");
-            break;
-        }
-        struct disk_ctx d = {{0}, 0};
-        if (!walk_object(f, i, disk_pair, &d) || d.seen != 0xFU) {
-            return false;
-        }
-        s->disk_read_ops_per_s = d.vals[0];
-        s->disk_write_ops_per_s = d.vals[1];
-        s->disk_read_bytes_per_s = d.vals[2];
-        s->disk_write_bytes_per_s = d.vals[3];
-        s->present |= CRESC_SAMPLE_HAS_DISK;
-        return true; /* walk_object moved *i past the object */
+        return read_disk(c, s);
     case F_COUNT:
     default:
         return false;
     }
-    (*i)++;
-    return ok && (val->type == JSMN_PRIMITIVE || val->type == JSMN_STRING);
-}
-
-static bool sample_pair(struct fast *f, void *ctx, const jsmntok_t *key, int *i)
-{
-    struct sample_ctx *c = ctx;
-    for (unsigned k = 0; k < F_COUNT; k++) {
-        if (tok_eq_n(f, key, field_names[k].s, field_names[k].n)) {
-            if ((c->seen & (1U << k)) != 0) {
-                return false;
-            }
-            c->seen |= 1U << k;
-            return sample_value(f, c->out, (enum field)k, i);
-        }
-    }
-    return false;
 }
 
 bool cresc_sample_decode_fast(const char *buf, size_t len, struct cresc_sample *out)
@@ -470,24 +469,22 @@ bool cresc_sample_decode_fast(const char *buf, size_t len, struct cresc_sample *
     if (buf == NULL || len == 0 || len > (size_t)CRESC_SAMPLE_MAX_BYTES) {
         return false;
     }
-    jsmntok_t toks[FAST_TOKENS];
-    jsmn_parser p;
-    jsmn_init(&p);
-    int n = jsmn_parse(&p, buf, len, toks, FAST_TOKENS);
-    if (n < 1) {
-        return false;
-    }
-    struct fast f = {buf, toks, n};
-    /* One object, with only whitespace around it, covering the whole buffer (jsmn stops at a
-     * NUL byte; anything it did not reach fails here). */
-    if (!gap_is(buf, 0, toks[0].start, 0) || !gap_is(buf, toks[0].end, (int)len, 0)) {
+    struct cur c = {buf, buf + len};
+    if (!take(&c, '{')) {
         return false;
     }
     memset(out, 0, sizeof(*out));
-    struct sample_ctx c = {out, 0};
-    int i = 0;
+    unsigned seen = 0, hint = 0;
+    for (bool more = true; more;) {
+        unsigned k;
+        if (!key(&c, field_names, F_COUNT, &hint, &seen, &k) ||
+            !read_value(&c, out, (enum field)k) || !after_value(&c, &more)) {
+            return false;
+        }
+    }
+    skip_ws(&c);
     const unsigned required = (1U << F_SCHEMA_VERSION) | (1U << F_SERVICE) | (1U << F_INSTANCE_ID) |
                               (1U << F_NODE) | (1U << F_SEQ) | (1U << F_TS_MS) |
                               (1U << F_INTERVAL_MS);
-    return walk_object(&f, &i, sample_pair, &c) && i == n && (c.seen & required) == required;
+    return c.p == c.end && (seen & required) == required;
 }

@@ -1,14 +1,15 @@
 /* Unit tests for the sample decoder's fast path (shared/src/msg_sample_fast.c): it reads what
  * our encoder writes (so the coordinator's ingest really takes it), gives the reference
  * decoder's struct bit for bit, and declines (leaving the verdict to the reference) every
- * input outside its narrow shape: malformed JSON jsmn alone would let through, duplicates,
- * unknown fields, escapes, numbers outside the plain forms, values out of range. */
+ * input outside its narrow shape: malformed JSON (separators, literals, trailing bytes),
+ * duplicates, unknown fields, escapes, numbers outside the plain forms, values out of range. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -119,6 +120,45 @@ static void test_plain_forms_accepted(void **state)
     assert_true(cresc_sample_decode_fast(buf, n, &s));
     assert_int_equal(s.present & CRESC_SAMPLE_HAS_CPU, 0);
     assert_same_as_reference(buf, n);
+    /* fields in another order (the expected-next guess misses), whitespace before null */
+    n = variant(buf, sizeof(buf), "\"schema_version\":1,\"service\":\"svc-a\",",
+                "\"service\":\"svc-a\",\"schema_version\":1,");
+    assert_true(cresc_sample_decode_fast(buf, n, &s));
+    assert_same_as_reference(buf, n);
+    n = variant(buf, sizeof(buf), "\"cpu_pct\":55.5", "\"cpu_pct\": \tnull ");
+    assert_true(cresc_sample_decode_fast(buf, n, &s));
+    assert_same_as_reference(buf, n);
+    /* reals beyond the exact fast path go through strtod: more than 15 and than 19 significant
+     * digits, many leading zeros in the fraction, large exponents */
+    const char *reals[] = {"12.345678901234567",
+                           "1.00000000000000000000001",
+                           "0.000000000000000000000000001",
+                           "3.5e-30",
+                           "1e22",
+                           "1.7976931348623157e308"};
+    for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+        char to[64];
+        (void)snprintf(to, sizeof(to), "\"req_per_s\":%s", reals[i]);
+        n = variant(buf, sizeof(buf), "\"req_per_s\":12.25", to);
+        assert_true(cresc_sample_decode_fast(buf, n, &s));
+        assert_true(s.req_per_s == strtod(reals[i], NULL));
+        assert_same_as_reference(buf, n);
+    }
+    /* identifiers: 128 characters are taken, 129 are the reference's to refuse */
+    char id[160], to[200];
+    memset(id, 'a', sizeof(id));
+    id[128] = '\0';
+    (void)snprintf(to, sizeof(to), "\"node\":\"%s\"", id);
+    n = variant(buf, sizeof(buf), "\"node\":\"n1\"", to);
+    assert_true(cresc_sample_decode_fast(buf, n, &s));
+    assert_int_equal(strlen(s.node), 128);
+    assert_same_as_reference(buf, n);
+    id[128] = 'a';
+    id[129] = '\0';
+    (void)snprintf(to, sizeof(to), "\"node\":\"%s\"", id);
+    n = variant(buf, sizeof(buf), "\"node\":\"n1\"", to);
+    assert_false(cresc_sample_decode_fast(buf, n, &s));
+    assert_same_as_reference(buf, n);
 }
 
 static void test_declines_what_it_is_not_sure_of(void **state)
@@ -152,7 +192,20 @@ static void test_declines_what_it_is_not_sure_of(void **state)
         {"\"node\":\"n1\"", "\"node\":\"n 1\""},
         {"\"read_ops_per_s\":1.5,", ""}, /* disk field missing */
         {"\"disk\":{", "\"disk\":[{"},
-        {"\"service\":\"svc-a\",", ""}, /* required field missing */
+        {"\"service\":\"svc-a\",", ""},            /* required field missing */
+        {"\"cpu_pct\":55.5", "\"cpu_pct\":nullx"}, /* literals: whole words only */
+        {"\"cpu_pct\":55.5", "\"cpu_pct\":nul"},
+        {"\"cpu_pct\":55.5", "\"cpu_pct\":-"},
+        {"\"cpu_pct\":55.5", "\"cpu_pct\":1.5.3"},
+        {"\"cpu_pct\":55.5", "\"cpu_pct\":1e"},
+        {"\"cpu_pct\":55.5", "\"cpu_pct\":.5"},
+        {"\"seq\":7", "\"seq\":7e0"}, /* an exponent makes it a real: the reference's call */
+        {"\"seq\":7", "\"seq\":12345678901234567890123"},
+        {"\"write_bytes_per_s\":0.0}", "\"write_bytes_per_s\":0.0,}"}, /* trailing comma */
+        {"\"node\":\"n1\"", "\"node\":\"n\\u00e91\""},
+        {"\"node\":\"n1\"", "\"node\":\"n\xc3\xa9"
+                            "1\""},                   /* non-ASCII */
+        {"\"node\":\"n1\"", "\"n\\u006fde\":\"n1\""}, /* escaped key */
     };
     char buf[1024];
     struct cresc_sample s;

@@ -59,7 +59,7 @@ struct cresc_sample {
 /* Encode into buf (NUL-terminated); *len gets the length without NUL. CRESC_ETOOBIG if it
  * does not fit in cap or CRESC_SAMPLE_MAX_BYTES. */
 CRESC_WUR int cresc_sample_encode(const struct cresc_sample *s, char *buf, size_t cap, size_t *len);
-/* Strict decode. The common well-formed case is read by a non-allocating fast path (jsmn);
+/* Strict decode. The common well-formed case is read by a non-allocating one-pass fast path;
  * whatever it is not sure of goes to the jansson decoder below, so both give the same verdict
  * and the same struct (the fuzz target fuzz_msg_sample checks that on every input). */
 CRESC_WUR int cresc_sample_decode(const char *buf, size_t len, struct cresc_sample *out,
