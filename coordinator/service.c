@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -642,6 +643,22 @@ void cresc_services_init(struct cresc_services *set, size_t max)
 {
     memset(set, 0, sizeof(*set));
     set->max = max;
+    cresc_idindex_init(&set->index, offsetof(struct cresc_service, name));
+    set->indexed = true;
+}
+
+/* Make the index mirror the array again (after removals, or after it ran out of memory:
+ * finds use the binary search meanwhile). */
+static void reindex(struct cresc_services *set)
+{
+    cresc_idindex_clear(&set->index);
+    set->indexed = false;
+    for (size_t i = 0; i < set->n; i++) {
+        if (cresc_idindex_put(&set->index, set->items[i]) != 0) {
+            return;
+        }
+    }
+    set->indexed = true;
 }
 
 void cresc_services_clear(struct cresc_services *set)
@@ -650,6 +667,7 @@ void cresc_services_clear(struct cresc_services *set)
         cresc_service_free(set->items[i]);
     }
     set->n = 0;
+    reindex(set);
 }
 
 void cresc_services_release(struct cresc_services *set)
@@ -658,6 +676,7 @@ void cresc_services_release(struct cresc_services *set)
     free(set->items);
     set->items = NULL;
     set->cap = 0;
+    cresc_idindex_release(&set->index);
 }
 
 static size_t set_lower_bound(const struct cresc_services *set, const char *name)
@@ -676,6 +695,9 @@ static size_t set_lower_bound(const struct cresc_services *set, const char *name
 
 struct cresc_service *cresc_services_find(const struct cresc_services *set, const char *name)
 {
+    if (set->indexed) {
+        return cresc_idindex_find(&set->index, name, cresc_id_hash(name));
+    }
     size_t i = set_lower_bound(set, name);
     if (i < set->n && strcmp(set->items[i]->name, name) == 0) {
         return set->items[i];
@@ -704,6 +726,9 @@ int cresc_services_insert(struct cresc_services *set, struct cresc_service *s)
     memmove(set->items + i + 1, set->items + i, (set->n - i) * sizeof(struct cresc_service *));
     set->items[i] = s;
     set->n++;
+    if (!set->indexed || cresc_idindex_put(&set->index, s) != 0) {
+        reindex(set);
+    }
     return 0;
 }
 
@@ -716,6 +741,7 @@ bool cresc_services_remove(struct cresc_services *set, const char *name)
     cresc_service_free(set->items[i]);
     memmove(set->items + i, set->items + i + 1, (set->n - i - 1) * sizeof(struct cresc_service *));
     set->n--;
+    reindex(set);
     return true;
 }
 
@@ -731,5 +757,8 @@ size_t cresc_services_drop_partition(struct cresc_services *set, int32_t partiti
         }
     }
     set->n = kept;
+    if (dropped > 0) {
+        reindex(set);
+    }
     return dropped;
 }

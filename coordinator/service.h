@@ -18,6 +18,7 @@
 #include "cresc/err.h"
 #include "cresc/msg.h"
 #include "cresc/policy.h"
+#include "cresc/idindex.h"
 #include "cresc/window.h"
 
 struct cresc_service {
@@ -128,7 +129,9 @@ CRESC_WUR int cresc_service_from_state(const struct cresc_state *st, int32_t par
 
 struct cresc_services {
     size_t n, cap, max;
-    struct cresc_service **items; /* owned */
+    struct cresc_service **items; /* owned, sorted by name */
+    struct cresc_idindex index;   /* name -> service, when `indexed` (see reindex) */
+    bool indexed;
 };
 
 void cresc_services_init(struct cresc_services *set, size_t max);

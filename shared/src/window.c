@@ -1,11 +1,15 @@
 /* The per-service sliding view (window.h): instances kept in an array of pointers sorted by
- * instance_id (binary-search lookup giving the insert position, memmove insert: 20k instances
- * cost ~5 us per new instance, and new instances are rare next to samples), each with a
- * bounded ring of recent values and its window sums. Pure: every clock comes from the caller. */
+ * instance_id (binary search gives a new instance its place, memmove inserts it: 20k instances
+ * cost ~5 us per new instance, and new instances are rare next to samples) and found per sample
+ * through a hash index (idindex.h), each with a bounded ring of recent values and its window
+ * sums. Pure: every clock comes from the caller. */
 #include "cresc/window.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cresc/idindex.h"
 
 /* One sample's values as the window keeps them; at_ms is the caller's clock at arrival. */
 struct win_value {
@@ -38,7 +42,9 @@ struct win_inst {
 struct cresc_window {
     struct cresc_window_opts opts;
     size_t n, cap;
-    struct win_inst **inst; /* sorted by id */
+    struct win_inst **inst;     /* sorted by id */
+    struct cresc_idindex index; /* id -> instance, when `indexed` (see reindex) */
+    bool indexed;
 };
 
 static void span_compute(const struct cresc_window *w, const struct win_inst *in, int64_t now_ms,
@@ -55,8 +61,24 @@ int cresc_window_new(const struct cresc_window_opts *opts, struct cresc_window *
         return CRESC_ENOMEM;
     }
     w->opts = *opts;
+    cresc_idindex_init(&w->index, offsetof(struct win_inst, id));
+    w->indexed = true;
     *out = w;
     return 0;
+}
+
+/* Make the index mirror the array again (after expiry, or after it ran out of memory: lookups
+ * use the binary search meanwhile). */
+static void reindex(struct cresc_window *w)
+{
+    cresc_idindex_clear(&w->index);
+    w->indexed = false;
+    for (size_t i = 0; i < w->n; i++) {
+        if (cresc_idindex_put(&w->index, w->inst[i]) != 0) {
+            return;
+        }
+    }
+    w->indexed = true;
 }
 
 static void inst_free(struct win_inst *in)
@@ -76,6 +98,7 @@ void cresc_window_free(struct cresc_window *w)
         inst_free(w->inst[i]);
     }
     free(w->inst);
+    cresc_idindex_release(&w->index);
     free(w);
 }
 
@@ -122,6 +145,9 @@ size_t cresc_window_expire(struct cresc_window *w, int64_t now_ms)
         }
     }
     w->n = kept;
+    if (gone > 0) {
+        reindex(w);
+    }
     return gone;
 }
 
@@ -149,6 +175,9 @@ static int insert_inst(struct cresc_window *w, size_t pos, const struct cresc_sa
     memmove(&w->inst[pos + 1], &w->inst[pos], (w->n - pos) * sizeof(w->inst[0]));
     w->inst[pos] = in;
     w->n++;
+    if (!w->indexed || cresc_idindex_put(&w->index, in) != 0) {
+        reindex(w);
+    }
     *out = in;
     return 0;
 }
@@ -213,11 +242,18 @@ int cresc_window_add(struct cresc_window *w, const struct cresc_sample *s, int64
             return 0;
         }
     }
-    bool found;
-    size_t pos = find_inst(w, s->instance_id, &found);
+    bool found = false;
+    size_t pos = 0;
     struct win_inst *in = NULL;
+    if (w->indexed) {
+        in = cresc_idindex_find(&w->index, s->instance_id, cresc_id_hash(s->instance_id));
+        found = in != NULL;
+    }
+    if (!found) {
+        pos = find_inst(w, s->instance_id, &found); /* the insert position, or no index */
+        in = found ? w->inst[pos] : NULL;
+    }
     if (found) {
-        in = w->inst[pos];
         if (!inst_live(w, in, now_ms)) {
             /* Gone and back: forget the old run, including its sequence numbers. */
             in->len = 0;
