@@ -23,6 +23,10 @@ struct cresc_decode_pool {
     struct cresc_decode_item *items;
     size_t n;
     atomic_size_t next;
+    bool woken; /* the current batch went to the workers */
+    rd_kafka_message_t **release;
+    size_t n_release;
+    atomic_size_t next_release;
 };
 
 static void drain(struct cresc_decode_pool *p)
@@ -36,6 +40,18 @@ static void drain(struct cresc_decode_pool *p)
         if (it->want) {
             it->rc = cresc_sample_decode(it->buf, it->len, &it->sample, &it->err);
         }
+    }
+}
+
+/* Destroy the batch's messages to release, sharing them out like the items. */
+static void release(struct cresc_decode_pool *p)
+{
+    for (;;) {
+        size_t i = atomic_fetch_add(&p->next_release, 1);
+        if (i >= p->n_release) {
+            return;
+        }
+        rd_kafka_message_destroy(p->release[i]);
     }
 }
 
@@ -55,6 +71,7 @@ static void *worker(void *arg)
         seen = p->generation;
         pthread_mutex_unlock(&p->mu);
         drain(p);
+        release(p);
         pthread_mutex_lock(&p->mu);
         if (--p->busy == 0) {
             pthread_cond_signal(&p->done);
@@ -120,12 +137,17 @@ void cresc_decode_pool_free(struct cresc_decode_pool *p)
     free(p);
 }
 
-void cresc_decode_pool_start(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n)
+void cresc_decode_pool_start(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n,
+                             rd_kafka_message_t **release_msgs, size_t n_release)
 {
     p->items = items;
     p->n = n;
+    p->release = release_msgs;
+    p->n_release = n_release;
     atomic_store(&p->next, 0);
-    if (p->n_workers == 0 || n < INLINE_BELOW) {
+    atomic_store(&p->next_release, 0);
+    p->woken = p->n_workers > 0 && n >= INLINE_BELOW;
+    if (!p->woken) {
         return; /* wait decodes it inline */
     }
     pthread_mutex_lock(&p->mu);
@@ -138,16 +160,21 @@ void cresc_decode_pool_start(struct cresc_decode_pool *p, struct cresc_decode_it
 void cresc_decode_pool_wait(struct cresc_decode_pool *p)
 {
     drain(p);
+    if (!p->woken) {
+        release(p);
+        return;
+    }
     pthread_mutex_lock(&p->mu);
     while (p->busy > 0) {
         pthread_cond_wait(&p->done, &p->mu);
     }
     pthread_mutex_unlock(&p->mu);
+    p->woken = false;
 }
 
 void cresc_decode_pool_run(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n)
 {
-    cresc_decode_pool_start(p, items, n);
+    cresc_decode_pool_start(p, items, n, NULL, 0);
     cresc_decode_pool_wait(p);
 }
 

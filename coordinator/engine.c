@@ -10,6 +10,9 @@
 #include "engine.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +35,7 @@
 #define POLL_BATCH_MAX 10000 /* messages handled between two flush checks */
 #define WAKE_AFTER_MS  5     /* an empty queue this long after messages: see wake_fetchers */
 #define PIPELINE_MIN   64    /* smaller batches are decoded and applied at once (poll_batch) */
+#define CATCH_UP_LAG   10000 /* messages behind: threshold crossings wait for the tick */
 /* A transactional call waits at most the transaction timeout (10 s, see producer_create):
  * past it the broker aborts the transaction anyway. Once SIGTERM is in, calls get
  * STOP_TIMEOUT_MS so the whole shutdown (last tick, actuator drain, leaving the group)
@@ -59,6 +63,20 @@ struct outbox_rec {
     int32_t partition;
     char *data; /* key then value */
     size_t key_len, len;
+};
+
+/* The ListOffsets requests of one wake_fetchers call, sent from a short-lived thread so the
+ * loop does not wait for their answers (a few ms each, 5-10% of a catch-up). */
+struct waker {
+    pthread_t thread;
+    bool joinable;       /* started and not joined yet */
+    atomic_bool running; /* the thread has not finished its requests */
+    rd_kafka_t *rk;
+    const char *topic;
+    size_t n;
+    int32_t *parts; /* [nparts] the partitions to ask about */
+    bool *probe;    /* [nparts] its broker is unknown: find out whether it is empty */
+    bool *empty;    /* [nparts] out: a probe found it empty */
 };
 
 /* Messages collected by one poll round, with their decode items. */
@@ -92,11 +110,13 @@ struct engine {
     int32_t *fetched_from; /* [nparts]: broker a sample of partition i last came from, -1
                               unknown, -2 unknown and empty when asked */
     bool busy;             /* the last poll returned messages (see wake_fetchers) */
+    struct waker waker;
     const rd_kafka_topic_t *samples_rkt; /* see from_samples */
     bool txn_open;
     bool offsets_dirty;       /* consumed something since the last commit */
     bool need_reset;          /* a transaction failed: drop state and rebuild */
-    bool flush_needed;        /* a service is urgent or has an acknowledgement to publish */
+    bool flush_needed;        /* a service is urgent (a sample crossed a threshold) */
+    bool ack_needed;          /* a service has an acknowledgement to publish */
     bool producer_broken;     /* fatal producer error: recreate it */
     int64_t generation;       /* group generation of the current assignment (0: unknown) */
     struct pending_cmd *cmds; /* produced in the open transaction */
@@ -108,6 +128,11 @@ struct engine {
     struct outbox_rec *outbox; /* records of the open transaction (see produce) */
     size_t n_outbox, cap_outbox;
     struct batch slots[2]; /* collected messages: one being applied, one being decoded */
+    /* Applied messages waiting to be released by the decode workers (see poll_batch):
+       grave[grave_cur] fills as a batch is applied, the other one is being released. */
+    rd_kafka_message_t **grave[2]; /* [POLL_BATCH_MAX] each */
+    size_t n_grave[2];
+    int grave_cur;
     struct batch *pending; /* the slot whose decoding is under way (see poll_batch), or NULL */
 };
 
@@ -403,15 +428,26 @@ static int produce(struct engine *e, const char *topic, int32_t partition, const
     return 0;
 }
 
+/* The assignment with the consumer's positions: both topics' partitions we own (e->owned
+ * follows the rebalance callbacks, so this is rd_kafka_assignment without its round trip to
+ * librdkafka's main thread, which the loop paid each time it looked at its lag). */
+static rd_kafka_topic_partition_list_t *owned_positions(struct engine *e)
+{
+    rd_kafka_topic_partition_list_t *asg = rd_kafka_topic_partition_list_new(2 * e->nparts);
+    for (int32_t p = 0; p < e->nparts; p++) {
+        if (e->owned[p]) {
+            rd_kafka_topic_partition_list_add(asg, e->topics.samples, p);
+            rd_kafka_topic_partition_list_add(asg, e->topics.control, p);
+        }
+    }
+    (void)rd_kafka_position(cresc_consumer_handle(e->consumer), asg);
+    return asg;
+}
+
 /* Offsets to commit: the consumer's position on every assigned partition. */
 static rd_kafka_topic_partition_list_t *consumed_positions(struct engine *e)
 {
-    rd_kafka_t *crk = cresc_consumer_handle(e->consumer);
-    rd_kafka_topic_partition_list_t *asg = NULL;
-    if (rd_kafka_assignment(crk, &asg) != RD_KAFKA_RESP_ERR_NO_ERROR || asg == NULL) {
-        return NULL;
-    }
-    (void)rd_kafka_position(crk, asg);
+    rd_kafka_topic_partition_list_t *asg = owned_positions(e);
     rd_kafka_topic_partition_list_t *out = rd_kafka_topic_partition_list_new(asg->cnt);
     for (int i = 0; i < asg->cnt; i++) {
         if (asg->elems[i].offset >= 0) {
@@ -637,6 +673,8 @@ static void tick(struct engine *e)
     const uint64_t t0 = mono_ns();
     const int64_t now = engine_now_ms();
     const int64_t wall = wall_now_ms();
+    e->flush_needed = false; /* every service is evaluated, every changed state published */
+    e->ack_needed = false;
     for (size_t i = 0; i < e->services.n && !e->need_reset; i++) {
         struct cresc_service *s = e->services.items[i];
         s->urgent = false;
@@ -781,7 +819,7 @@ static void handle_control(struct engine *e, const rd_kafka_message_t *m, int64_
         }
     }
     s->dirty = true;
-    e->flush_needed = true;
+    e->ack_needed = true;
     cresc_control_release(&c);
 }
 
@@ -844,9 +882,46 @@ static void handle_message(struct engine *e, rd_kafka_message_t *m,
  * over and then sits idle: ingest ran at a third of its speed. So when a poll comes back empty
  * right after messages while the high watermarks from the last fetches say more is waiting,
  * one ListOffsets request to each broker holding such a partition wakes its thread, which
- * then fetches again at once. Returns the number of requests sent. */
+ * then fetches again at once. The requests go out from a thread of their own (struct waker),
+ * one wake-up at a time. Returns the number of requests sent. */
+static void *waker_main(void *arg)
+{
+    struct waker *w = arg;
+    for (size_t i = 0; i < w->n; i++) {
+        int64_t lo = 0, hi = 0;
+        w->empty[i] = rd_kafka_query_watermark_offsets(w->rk, w->topic, w->parts[i], &lo, &hi,
+                                                       1000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                      hi <= lo;
+    }
+    atomic_store(&w->running, false);
+    return NULL;
+}
+
+/* Wait for the waker thread, if any, and take in what its probes found. Called before the
+ * consumer it uses goes away. */
+static void waker_join(struct engine *e)
+{
+    struct waker *w = &e->waker;
+    if (!w->joinable) {
+        return;
+    }
+    pthread_join(w->thread, NULL);
+    w->joinable = false;
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->probe[i] && w->empty[i] && e->fetched_from[w->parts[i]] == -1) {
+            e->fetched_from[w->parts[i]] = -2;
+        }
+    }
+    w->n = 0;
+}
+
 static int wake_fetchers(struct engine *e)
 {
+    struct waker *w = &e->waker;
+    if (atomic_load(&w->running)) {
+        return 0; /* the last wake-up is still on its way */
+    }
+    waker_join(e);
     rd_kafka_t *crk = cresc_consumer_handle(e->consumer);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(e->nparts);
     for (int32_t p = 0; p < e->nparts; p++) {
@@ -854,7 +929,6 @@ static int wake_fetchers(struct engine *e)
             rd_kafka_topic_partition_list_add(list, e->topics.samples, p);
         }
     }
-    int sent = 0;
     if (list->cnt > 0 && rd_kafka_position(crk, list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         int32_t woken[8];
         size_t n_woken = 0;
@@ -864,12 +938,8 @@ static int wake_fetchers(struct engine *e)
             if (e->fetched_from[p] == -1) {
                 /* Nothing fetched from it yet, its broker unknown: ask its leader (once, while
                  * it stays empty; a fetched message tells its broker). */
-                if (rd_kafka_query_watermark_offsets(crk, e->topics.samples, p, &lo, &hi, 1000) ==
-                        RD_KAFKA_RESP_ERR_NO_ERROR &&
-                    hi <= lo) {
-                    e->fetched_from[p] = -2;
-                }
-                sent++;
+                w->parts[w->n] = p;
+                w->probe[w->n++] = true;
                 continue;
             }
             if (list->elems[i].offset < 0 ||
@@ -885,21 +955,34 @@ static int wake_fetchers(struct engine *e)
             if (done) {
                 continue;
             }
-            (void)rd_kafka_query_watermark_offsets(crk, e->topics.samples, p, &lo, &hi, 1000);
-            sent++;
+            w->parts[w->n] = p;
+            w->probe[w->n++] = false;
             if (n_woken < sizeof(woken) / sizeof(woken[0])) {
                 woken[n_woken++] = e->fetched_from[p];
             }
         }
     }
     rd_kafka_topic_partition_list_destroy(list);
-    return sent;
+    if (w->n == 0) {
+        return 0;
+    }
+    w->rk = crk;
+    w->topic = e->topics.samples;
+    atomic_store(&w->running, true);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* SIGTERM stays with the loop thread */
+    int rc = pthread_create(&w->thread, NULL, waker_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        atomic_store(&w->running, false);
+        w->n = 0;
+        return 0;
+    }
+    w->joinable = true;
+    return (int)w->n;
 }
 
-/* Poll up to POLL_BATCH_MAX messages (the first wait up to timeout_ms), decode the samples
- * among them in parallel, then handle all of them in order on this thread. Messages returned
- * before a rebalance callback ran (inside a later poll) are dropped unhandled: they belong to
- * the old assignment and are fetched again from the committed offsets if still ours. */
 /* Collect up to POLL_BATCH_MAX messages into b (the first wait up to timeout_ms). Messages
  * returned before a rebalance callback ran (inside a later poll) are dropped unhandled: they
  * belong to the old assignment and are fetched again from the committed offsets if still ours.
@@ -952,9 +1035,20 @@ static void collect(struct engine *e, struct batch *b, int timeout_ms)
     }
 }
 
+/* Destroy the applied messages still waiting in the current grave, on this thread. */
+static void release_grave(struct engine *e)
+{
+    rd_kafka_message_t **g = e->grave[e->grave_cur];
+    for (size_t i = 0; i < e->n_grave[e->grave_cur]; i++) {
+        rd_kafka_message_destroy(g[i]);
+    }
+    e->n_grave[e->grave_cur] = 0;
+}
+
 /* Apply a decoded batch in order on this thread, or drop it if the assignment changed since
- * it was collected; either way its messages are released. */
-static void apply_batch(struct engine *e, struct batch *b)
+ * it was collected. Its messages are destroyed here, or with `defer` moved to the (empty)
+ * current grave, for the decode workers to release with the next batch. */
+static void apply_batch(struct engine *e, struct batch *b, bool defer)
 {
     const bool current = b->rebalances == e->rebalances;
     const int64_t now = engine_now_ms();
@@ -963,7 +1057,14 @@ static void apply_batch(struct engine *e, struct batch *b)
         if (current && !e->need_reset) {
             handle_message(e, b->msgs[i], &b->items[i], now, wall);
         }
-        rd_kafka_message_destroy(b->msgs[i]);
+    }
+    if (defer) {
+        memcpy(e->grave[e->grave_cur], b->msgs, b->n * sizeof(b->msgs[0]));
+        e->n_grave[e->grave_cur] = b->n;
+    } else {
+        for (size_t i = 0; i < b->n; i++) {
+            rd_kafka_message_destroy(b->msgs[i]);
+        }
     }
     b->n = 0;
 }
@@ -973,13 +1074,13 @@ static void apply_batch(struct engine *e, struct batch *b)
  * which already count a collected batch) and before the consumer goes away. */
 static void finish_pending(struct engine *e)
 {
-    if (e->pending == NULL) {
-        return;
+    if (e->pending != NULL) {
+        struct batch *b = e->pending;
+        e->pending = NULL;
+        cresc_decode_pool_wait(e->decoder);
+        apply_batch(e, b, false);
     }
-    struct batch *b = e->pending;
-    e->pending = NULL;
-    cresc_decode_pool_wait(e->decoder);
-    apply_batch(e, b);
+    release_grave(e);
 }
 
 /* One step of ingest, pipelined: collect the next batch (without waiting while one is still
@@ -995,17 +1096,27 @@ static void poll_batch(struct engine *e, int timeout_ms)
         e->pending = NULL;
         cresc_decode_pool_wait(e->decoder);
     }
+    /* Every grave but the current one is empty now: the batch just waited for released it. */
     if (prev == NULL && b->n < PIPELINE_MIN) {
+        release_grave(e);
         cresc_decode_pool_run(e->decoder, b->items, b->n);
-        apply_batch(e, b);
+        apply_batch(e, b, false);
         return;
     }
+    bool defer = false;
     if (b->n > 0) {
-        cresc_decode_pool_start(e->decoder, b->items, b->n);
+        /* the workers release the batch applied last time while they decode this one */
+        cresc_decode_pool_start(e->decoder, b->items, b->n, e->grave[e->grave_cur],
+                                e->n_grave[e->grave_cur]);
+        e->grave_cur ^= 1;
+        e->n_grave[e->grave_cur] = 0;
         e->pending = b;
+        defer = true;
+    } else {
+        release_grave(e);
     }
     if (prev != NULL) {
-        apply_batch(e, prev);
+        apply_batch(e, prev, defer);
     }
 }
 
@@ -1445,6 +1556,7 @@ static int reset(struct engine *e, char *err, size_t errlen)
     discard_pending(e);
     e->need_reset = false;
     e->offsets_dirty = false;
+    waker_join(e);
     cresc_consumer_free(e->consumer);
     e->consumer = NULL;
     cresc_services_clear(&e->services); /* the close may have revoked and rebuilt nothing */
@@ -1458,14 +1570,12 @@ static int reset(struct engine *e, char *err, size_t errlen)
     return consumer_create(e, err, errlen);
 }
 
-static void update_lag(struct engine *e)
+/* Messages between the consumer's positions and the high watermarks its last fetches saw,
+ * over the whole assignment (published as the consumer_lag metric). */
+static int64_t update_lag(struct engine *e)
 {
     rd_kafka_t *crk = cresc_consumer_handle(e->consumer);
-    rd_kafka_topic_partition_list_t *asg = NULL;
-    if (rd_kafka_assignment(crk, &asg) != RD_KAFKA_RESP_ERR_NO_ERROR || asg == NULL) {
-        return;
-    }
-    (void)rd_kafka_position(crk, asg);
+    rd_kafka_topic_partition_list_t *asg = owned_positions(e);
     int64_t lag = 0;
     for (int i = 0; i < asg->cnt; i++) {
         int64_t lo = 0, hi = 0;
@@ -1481,6 +1591,21 @@ static void update_lag(struct engine *e)
     }
     rd_kafka_topic_partition_list_destroy(asg);
     atomic_store(&e->stats->consumer_lag, lag);
+    return lag;
+}
+
+/* Whether to evaluate the urgent services and publish acknowledgements now rather than at the
+ * next tick. Acknowledgements go out at once. A threshold crossing goes out at once too,
+ * unless the consumer is catching up a backlog (CATCH_UP_LAG messages or more behind, after a
+ * restart or a takeover): the crossing sample is then old news, newer samples of the same
+ * service are already waiting, and a transaction per crossing would slow the catching up
+ * itself; the tick (every TICK_INTERVAL) decides on the newest samples read by then. */
+static bool flush_now(struct engine *e)
+{
+    if (e->need_reset || !(e->flush_needed || e->ack_needed)) {
+        return false;
+    }
+    return e->ack_needed || update_lag(e) < CATCH_UP_LAG;
 }
 
 static int setup(struct engine *e, const struct cresc_engine_params *p, char *err, size_t errlen)
@@ -1531,6 +1656,9 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
     e->nparts = n_samples;
     e->owned = calloc((size_t)e->nparts, sizeof(bool));
     e->fetched_from = malloc((size_t)e->nparts * sizeof(int32_t));
+    e->waker.parts = calloc((size_t)e->nparts, sizeof(int32_t));
+    e->waker.probe = calloc((size_t)e->nparts, sizeof(bool));
+    e->waker.empty = calloc((size_t)e->nparts, sizeof(bool));
     if (e->fetched_from != NULL) {
         for (int32_t i = 0; i < e->nparts; i++) {
             e->fetched_from[i] = -1;
@@ -1541,9 +1669,12 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
     for (size_t i = 0; i < 2; i++) {
         e->slots[i].msgs = calloc(POLL_BATCH_MAX, sizeof(rd_kafka_message_t *));
         e->slots[i].items = calloc(POLL_BATCH_MAX, sizeof(*e->slots[i].items));
-        slots_ok = slots_ok && e->slots[i].msgs != NULL && e->slots[i].items != NULL;
+        e->grave[i] = calloc(POLL_BATCH_MAX, sizeof(rd_kafka_message_t *));
+        slots_ok = slots_ok && e->slots[i].msgs != NULL && e->slots[i].items != NULL &&
+                   e->grave[i] != NULL;
     }
-    if (e->owned == NULL || e->fetched_from == NULL || e->buf == NULL || !slots_ok) {
+    if (e->owned == NULL || e->fetched_from == NULL || e->buf == NULL || !slots_ok ||
+        e->waker.parts == NULL || e->waker.probe == NULL || e->waker.empty == NULL) {
         return CRESC_ENOMEM;
     }
     size_t workers = cfg->decode_threads >= 0 ? (size_t)cfg->decode_threads
@@ -1572,11 +1703,13 @@ static void teardown(struct engine *e)
         }
         cresc_actuator_free(e->act);
     }
-    /* A batch still being decoded (an error path) is released before its consumer goes. */
+    /* A batch still being decoded (an error path) and the applied messages not yet released
+     * go before their consumer does. */
     if (e->pending != NULL) {
         e->need_reset = true;
-        finish_pending(e);
     }
+    finish_pending(e);
+    waker_join(e);
     /* Leaves the group (the revoke callback drops the services) so the partitions move to
      * another coordinator without waiting for the session timeout. */
     cresc_consumer_free(e->consumer);
@@ -1595,6 +1728,9 @@ static void teardown(struct engine *e)
     cresc_decode_pool_free(e->decoder);
     free(e->owned);
     free(e->fetched_from);
+    free(e->waker.parts);
+    free(e->waker.probe);
+    free(e->waker.empty);
     outbox_clear(e);
     free(e->outbox);
     free(e->cmds);
@@ -1602,6 +1738,7 @@ static void teardown(struct engine *e)
     for (size_t i = 0; i < 2; i++) {
         free(e->slots[i].msgs);
         free(e->slots[i].items);
+        free(e->grave[i]);
     }
 }
 
@@ -1643,7 +1780,7 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
         if (now >= next_tick) {
             finish_pending(&e); /* a tick commits the consumer's positions */
             tick(&e);
-            update_lag(&e);
+            (void)update_lag(&e);
             next_tick += p->cfg->tick_ms;
             if (next_tick <= now) {
                 next_tick = now + p->cfg->tick_ms; /* fell behind: skip, don't burst */
@@ -1652,9 +1789,10 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
         }
         int64_t wait = next_tick - now;
         poll_batch(&e, (int)(wait < 100 ? wait : 100));
-        if (!e.need_reset && e.flush_needed) {
+        if (flush_now(&e)) {
             finish_pending(&e);
             e.flush_needed = false;
+            e.ack_needed = false;
             flush_urgent(&e);
         }
         rd_kafka_poll(e.producer, 0);

@@ -82,7 +82,7 @@ static void split_with(size_t workers)
     const size_t sizes[] = {0, 1, 63, 64, 500, N, N, 7};
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
         fill(items, sizes[k]);
-        cresc_decode_pool_start(p, items, sizes[k]);
+        cresc_decode_pool_start(p, items, sizes[k], NULL, 0);
         volatile unsigned spin = 0;
         for (unsigned i = 0; i < 100000; i++) {
             spin = spin + i;
