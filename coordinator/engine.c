@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "actuator.h"
@@ -32,10 +33,11 @@
  * wall-clock timestamps of a snapshot (hours old at most) stays positive. */
 #define ENGINE_CLOCK_BASE_MS (1000LL * 1000 * 1000 * 1000)
 
-#define POLL_BATCH_MAX 10000 /* messages handled between two flush checks */
-#define WAKE_AFTER_MS  5     /* an empty queue this long after messages: see wake_fetchers */
-#define PIPELINE_MIN   64    /* smaller batches are decoded and applied at once (poll_batch) */
-#define CATCH_UP_LAG   10000 /* messages behind: threshold crossings wait for the tick */
+#define POLL_BATCH_MAX     10000 /* messages handled between two flush checks */
+#define WAKE_AFTER_MS      5     /* an empty queue this long after messages: see wake_fetchers */
+#define PIPELINE_MIN       64    /* smaller batches are decoded and applied at once (poll_batch) */
+#define COMMITTING_POLL_MS 5     /* longest poll while a commit runs (see the loop) */
+#define CATCH_UP_LAG       10000 /* messages behind: threshold crossings wait for the tick */
 /* A transactional call waits at most the transaction timeout (10 s, see producer_create):
  * past it the broker aborts the transaction anyway. Once SIGTERM is in, calls get
  * STOP_TIMEOUT_MS so the whole shutdown (last tick, actuator drain, leaving the group)
@@ -79,6 +81,23 @@ struct waker {
     bool *empty;    /* [nparts] out: a probe found it empty */
 };
 
+/* The commit of a transaction, run on a thread of its own (see txn_commit): the loop goes on
+ * consuming and applying samples while the broker writes the transaction. */
+struct committer {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool quit;
+    bool job;  /* a commit to run (set by the loop, cleared by the thread) */
+    bool done; /* its result is in (set by the thread, cleared by the loop) */
+    rd_kafka_t *rk;
+    int timeout_ms;
+    const volatile sig_atomic_t *stop;
+    rd_kafka_error_t *err; /* the result: NULL when committed */
+    uint64_t done_ns;      /* when it finished (mono_ns) */
+};
+
 /* Messages collected by one poll round, with their decode items. */
 struct batch {
     rd_kafka_message_t **msgs;       /* [POLL_BATCH_MAX] */
@@ -113,6 +132,9 @@ struct engine {
     struct waker waker;
     const rd_kafka_topic_t *samples_rkt; /* see from_samples */
     bool txn_open;
+    bool committing;    /* a commit is with the committer, its result not taken in yet */
+    uint64_t commit_t0; /* when that commit started (mono_ns) */
+    struct committer committer;
     bool offsets_dirty;       /* consumed something since the last commit */
     bool need_reset;          /* a transaction failed: drop state and rebuild */
     bool flush_needed;        /* a service is urgent (a sample crossed a threshold) */
@@ -178,6 +200,8 @@ static rd_kafka_t *prk(struct engine *e)
     return e->producer;
 }
 
+static int txn_commit_collect(struct engine *e, bool wait);
+
 static bool producer_fatal(struct engine *e)
 {
     return e->producer != NULL &&
@@ -226,6 +250,9 @@ static void warm_up(struct engine *e)
 
 static void producer_destroy(struct engine *e)
 {
+    if (e->committing) {
+        (void)txn_commit_collect(e, true);
+    }
     for (size_t i = 0; i < 3; i++) {
         if (e->warm[i] != NULL) {
             rd_kafka_topic_destroy(e->warm[i]);
@@ -401,10 +428,6 @@ static void outbox_clear(struct engine *e)
 static int produce(struct engine *e, const char *topic, int32_t partition, const char *key,
                    const void *value, size_t len)
 {
-    int rc = txn_begin(e);
-    if (rc != 0) {
-        return rc;
-    }
     if (e->n_outbox == e->cap_outbox) {
         size_t cap = e->cap_outbox ? e->cap_outbox * 2 : 64;
         struct outbox_rec *p = realloc(e->outbox, cap * sizeof(*p));
@@ -487,9 +510,15 @@ static void discard_pending(struct engine *e)
     outbox_clear(e);
 }
 
+/* Abort the open transaction, if any, after the commit in flight (which may succeed). Records
+ * still in the outbox were never handed to librdkafka: they are dropped either way. */
 static void txn_abort(struct engine *e)
 {
+    if (e->committing) {
+        (void)txn_commit_collect(e, true);
+    }
     if (!e->txn_open) {
+        discard_pending(e);
         return;
     }
     e->txn_open = false;
@@ -506,22 +535,137 @@ static void txn_abort(struct engine *e)
     }
 }
 
-/* Commit what was produced since the last commit together with the consumed offsets.
- * Returns 0 or CRESC_EKAFKA/CRESC_EFENCED (need_reset is then set). */
-static int txn_commit(struct engine *e)
+static void *committer_main(void *arg)
 {
-    if (e->need_reset) {
+    struct committer *c = arg;
+    (void)prctl(PR_SET_NAME, "cresc-commit", 0, 0, 0); /* as top and perf show it */
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->quit && !c->job) {
+            pthread_cond_wait(&c->cv, &c->mu);
+        }
+        if (c->quit) {
+            break;
+        }
+        c->job = false;
+        pthread_mutex_unlock(&c->mu);
+        rd_kafka_error_t *x = NULL;
+        for (int attempt = 0;; attempt++) {
+            x = rd_kafka_commit_transaction(c->rk, c->timeout_ms);
+            if (x == NULL || !rd_kafka_error_is_retriable(x) || attempt >= COMMIT_RETRIES ||
+                *c->stop) {
+                break;
+            }
+            log_txn_error("commit (retrying)", x);
+            rd_kafka_error_destroy(x);
+        }
+        uint64_t t = mono_ns();
+        pthread_mutex_lock(&c->mu);
+        c->err = x;
+        c->done_ns = t;
+        c->done = true;
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static int committer_start(struct engine *e)
+{
+    struct committer *c = &e->committer;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    c->stop = e->stop;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* SIGTERM stays with the loop thread */
+    int rc = pthread_create(&c->thread, NULL, committer_main, c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        return CRESC_EIO;
+    }
+    c->started = true;
+    return 0;
+}
+
+static void committer_stop(struct engine *e)
+{
+    struct committer *c = &e->committer;
+    if (!c->started) {
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->quit = true;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    c->started = false;
+}
+
+/* Take in the result of the commit with the committer, if any: when `wait`, after waiting for
+ * it; else only if it is already in. Everything that touches the producer or the open
+ * transaction's pending commands waits for it first. Returns 0, CRESC_ETIMEDOUT (still running,
+ * not waited for) or CRESC_EKAFKA (the commit failed: need_reset is set). */
+static int txn_commit_collect(struct engine *e, bool wait)
+{
+    if (!e->committing) {
+        return 0;
+    }
+    struct committer *c = &e->committer;
+    pthread_mutex_lock(&c->mu);
+    while (wait && !c->done) {
+        pthread_cond_wait(&c->cv, &c->mu);
+    }
+    bool done = c->done;
+    rd_kafka_error_t *x = c->err;
+    uint64_t t1 = c->done_ns;
+    c->done = false;
+    c->err = NULL;
+    pthread_mutex_unlock(&c->mu);
+    if (!done) {
+        return CRESC_ETIMEDOUT;
+    }
+    e->committing = false;
+    if (x != NULL) {
+        txn_failed(e, "commit", x);
         txn_abort(e);
         return CRESC_EKAFKA;
     }
-    if (!e->txn_open && !e->offsets_dirty) {
+    e->txn_open = false;
+    const uint64_t took = t1 - e->commit_t0;
+    atomic_fetch_add(&e->stats->commit_ns_total, took);
+    note_max(&e->stats->commit_ns_max, took);
+    after_commit(e);
+    return 0;
+}
+
+/* Commit what was produced since the last commit together with the consumed offsets: begin,
+ * register the offsets (the consumer's positions), produce the outbox, then hand
+ * rd_kafka_commit_transaction to the committer thread and return. A tick's transaction
+ * carries every owned service's state, ~2 MB for 100 services of 100 instances, and the
+ * broker takes tens to hundreds of milliseconds to write it; samples consumed meanwhile are
+ * applied in memory and go with the next transaction. Their offsets are not in this one, so
+ * nothing is published for a sample before the state that counts it. With `wait`, returns
+ * only once the commit is done (shutdown). Returns 0 or CRESC_EKAFKA/CRESC_EFENCED
+ * (need_reset is then set). */
+static int txn_commit(struct engine *e, bool wait)
+{
+    if (txn_commit_collect(e, true) != 0 || e->need_reset) {
+        txn_abort(e);
+        return CRESC_EKAFKA;
+    }
+    if (e->n_outbox == 0 && !e->offsets_dirty) {
         return 0;
     }
     int rc = txn_begin(e);
     if (rc != 0) {
         return rc;
     }
-    const uint64_t t0 = mono_ns();
+    e->commit_t0 = mono_ns();
     rd_kafka_topic_partition_list_t *pos = consumed_positions(e);
     if (pos != NULL && pos->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *md =
@@ -539,6 +683,7 @@ static int txn_commit(struct engine *e)
     if (pos != NULL) {
         rd_kafka_topic_partition_list_destroy(pos);
     }
+    e->offsets_dirty = false;
     for (size_t i = 0; i < e->n_outbox; i++) {
         if (produce_now(e, &e->outbox[i]) != 0) {
             txn_abort(e);
@@ -546,27 +691,16 @@ static int txn_commit(struct engine *e)
         }
     }
     outbox_clear(e);
-    for (int attempt = 0;; attempt++) {
-        rd_kafka_error_t *x = rd_kafka_commit_transaction(prk(e), txn_timeout_ms(e));
-        if (x == NULL) {
-            break;
-        }
-        if (rd_kafka_error_is_retriable(x) && attempt < COMMIT_RETRIES && !*e->stop) {
-            log_txn_error("commit (retrying)", x);
-            rd_kafka_error_destroy(x);
-            continue;
-        }
-        txn_failed(e, "commit", x);
-        txn_abort(e);
-        return CRESC_EKAFKA;
-    }
-    e->txn_open = false;
-    e->offsets_dirty = false;
-    const uint64_t took = mono_ns() - t0;
-    atomic_fetch_add(&e->stats->commit_ns_total, took);
-    note_max(&e->stats->commit_ns_max, took);
-    after_commit(e);
-    return 0;
+    struct committer *c = &e->committer;
+    pthread_mutex_lock(&c->mu);
+    c->rk = prk(e);
+    c->timeout_ms = txn_timeout_ms(e);
+    c->job = true;
+    c->done = false;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    e->committing = true;
+    return wait ? txn_commit_collect(e, true) : 0;
 }
 
 static int pending_push(struct engine *e, const struct cresc_scale_command *c)
@@ -675,6 +809,7 @@ static void tick(struct engine *e)
     const int64_t wall = wall_now_ms();
     e->flush_needed = false; /* every service is evaluated, every changed state published */
     e->ack_needed = false;
+    (void)txn_commit_collect(e, true); /* this tick's commands are the next commit's */
     for (size_t i = 0; i < e->services.n && !e->need_reset; i++) {
         struct cresc_service *s = e->services.items[i];
         s->urgent = false;
@@ -688,7 +823,7 @@ static void tick(struct engine *e)
             break;
         }
     }
-    (void)txn_commit(e);
+    (void)txn_commit(e, false);
     note_max(&e->stats->tick_ns_max, mono_ns() - t0);
 }
 
@@ -699,6 +834,7 @@ static void flush_urgent(struct engine *e)
     const int64_t now = engine_now_ms();
     const int64_t wall = wall_now_ms();
     bool any = false;
+    (void)txn_commit_collect(e, true);
     for (size_t i = 0; i < e->services.n && !e->need_reset; i++) {
         struct cresc_service *s = e->services.items[i];
         if (s->urgent) {
@@ -715,8 +851,8 @@ static void flush_urgent(struct engine *e)
             }
         }
     }
-    if (any || e->txn_open) {
-        (void)txn_commit(e);
+    if (any || e->n_outbox > 0) {
+        (void)txn_commit(e, false);
     }
 }
 
@@ -788,6 +924,10 @@ static void handle_sample(struct engine *e, const rd_kafka_message_t *m,
 
 static void handle_control(struct engine *e, const rd_kafka_message_t *m, int64_t now, int64_t wall)
 {
+    /* A manual scale command joins the pending commands: the commit in flight goes first. */
+    if (txn_commit_collect(e, true) != 0) {
+        return;
+    }
     struct cresc_control c;
     struct cresc_msg_error me;
     if (cresc_control_decode(m->payload, m->len, &c, &me) != 0) {
@@ -1684,6 +1824,11 @@ static int setup(struct engine *e, const struct cresc_engine_params *p, char *er
         (void)snprintf(err, errlen, "cannot start %zu decode threads", workers);
         return rc;
     }
+    rc = committer_start(e);
+    if (rc != 0) {
+        (void)snprintf(err, errlen, "cannot start the commit thread");
+        return rc;
+    }
     rc = cresc_actuator_new(&cfg->actuator, &e->act, err, errlen);
     if (rc != 0) {
         return rc;
@@ -1710,6 +1855,7 @@ static void teardown(struct engine *e)
     }
     finish_pending(e);
     waker_join(e);
+    (void)txn_commit_collect(e, true);
     /* Leaves the group (the revoke callback drops the services) so the partitions move to
      * another coordinator without waiting for the session timeout. */
     cresc_consumer_free(e->consumer);
@@ -1726,6 +1872,7 @@ static void teardown(struct engine *e)
     cresc_services_release(&e->services);
     cresc_kv_list_release(&e->props);
     cresc_decode_pool_free(e->decoder);
+    committer_stop(e);
     free(e->owned);
     free(e->fetched_from);
     free(e->waker.parts);
@@ -1788,20 +1935,26 @@ int cresc_engine_run(const struct cresc_engine_params *p, char *err, size_t errl
             continue;
         }
         int64_t wait = next_tick - now;
-        poll_batch(&e, (int)(wait < 100 ? wait : 100));
+        /* While a commit runs, short polls: its scale actions are logged and handed to the
+           actuator as soon as it is done. */
+        const int64_t most = e.committing ? COMMITTING_POLL_MS : 100;
+        poll_batch(&e, (int)(wait < most ? wait : most));
         if (flush_now(&e)) {
             finish_pending(&e);
             e.flush_needed = false;
             e.ack_needed = false;
             flush_urgent(&e);
         }
-        rd_kafka_poll(e.producer, 0);
+        if (txn_commit_collect(&e, false) != CRESC_ETIMEDOUT && !e.committing) {
+            rd_kafka_poll(e.producer, 0);
+        }
     }
     if (rc == 0) {
         /* SIGTERM: the last tick publishes every owned service's state with the offsets. */
         finish_pending(&e);
         if (!e.need_reset) {
             tick(&e);
+            (void)txn_commit_collect(&e, true);
         }
         if (e.need_reset) {
             cresc_log(CRESC_LOG_WARNING, LOGC,

@@ -117,7 +117,7 @@ size_t cresc_coord_metrics_format(const struct cresc_coord_stats *stats, char *b
               "Slowest transaction commit since start",
               (double)atomic_load(&s->commit_ns_max) / 1e9);
     u = gauge(buf, cap, u, "crescendo_coordinator_tick_seconds_max",
-              "Longest tick (evaluate every service, publish, commit) since start",
+              "Longest tick (evaluate every service, publish, start the commit) since start",
               (double)atomic_load(&s->tick_ns_max) / 1e9);
     u = gauge(buf, cap, u, "crescendo_coordinator_consumer_lag",
               "Messages of owned samples/control partitions not yet consumed",
