@@ -4,7 +4,7 @@
  * general tokenizer (jsmn, tried first) still spent ~10,000 instructions on a 280-byte sample,
  * half of the coordinator's ingest. The samples are flat objects of known fields, so this path
  * reads them in one pass, left to right, straight into the struct: a cursor that knows which
- * field it is in and what that field's value must look like (~1,500 instructions a sample,
+ * field it is in and what that field's value must look like (~4,700 instructions a sample,
  * counted with valgrind --tool=callgrind; docs/coordinator-benchmarks.md).
  *
  * It only ever accepts. Whatever it is not sure of (unknown or repeated fields, escapes or
