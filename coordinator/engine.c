@@ -535,6 +535,18 @@ static void txn_abort(struct engine *e)
     }
 }
 
+/* A helper thread of the loop, started with every signal blocked: SIGTERM stays with the loop
+ * thread. 0 or CRESC_EIO. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc == 0 ? 0 : CRESC_EIO;
+}
+
 static void *committer_main(void *arg)
 {
     struct committer *c = arg;
@@ -576,12 +588,7 @@ static int committer_start(struct engine *e)
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     c->stop = e->stop;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* SIGTERM stays with the loop thread */
-    int rc = pthread_create(&c->thread, NULL, committer_main, c);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
+    if (start_thread(&c->thread, committer_main, c) != 0) {
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);
         return CRESC_EIO;
@@ -1109,12 +1116,7 @@ static int wake_fetchers(struct engine *e)
     w->rk = crk;
     w->topic = e->topics.samples;
     atomic_store(&w->running, true);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* SIGTERM stays with the loop thread */
-    int rc = pthread_create(&w->thread, NULL, waker_main, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
+    if (start_thread(&w->thread, waker_main, w) != 0) {
         atomic_store(&w->running, false);
         w->n = 0;
         return 0;

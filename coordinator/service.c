@@ -651,14 +651,7 @@ void cresc_services_init(struct cresc_services *set, size_t max)
  * finds use the binary search meanwhile). */
 static void reindex(struct cresc_services *set)
 {
-    cresc_idindex_clear(&set->index);
-    set->indexed = false;
-    for (size_t i = 0; i < set->n; i++) {
-        if (cresc_idindex_put(&set->index, set->items[i]) != 0) {
-            return;
-        }
-    }
-    set->indexed = true;
+    set->indexed = cresc_idindex_rebuild(&set->index, (void *const *)set->items, set->n) == 0;
 }
 
 void cresc_services_clear(struct cresc_services *set)

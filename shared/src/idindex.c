@@ -101,3 +101,15 @@ int cresc_idindex_put(struct cresc_idindex *x, void *item)
     x->n++;
     return 0;
 }
+
+int cresc_idindex_rebuild(struct cresc_idindex *x, void *const *items, size_t n)
+{
+    cresc_idindex_clear(x);
+    for (size_t i = 0; i < n; i++) {
+        int rc = cresc_idindex_put(x, items[i]);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}

@@ -71,14 +71,7 @@ int cresc_window_new(const struct cresc_window_opts *opts, struct cresc_window *
  * use the binary search meanwhile). */
 static void reindex(struct cresc_window *w)
 {
-    cresc_idindex_clear(&w->index);
-    w->indexed = false;
-    for (size_t i = 0; i < w->n; i++) {
-        if (cresc_idindex_put(&w->index, w->inst[i]) != 0) {
-            return;
-        }
-    }
-    w->indexed = true;
+    w->indexed = cresc_idindex_rebuild(&w->index, (void *const *)w->inst, w->n) == 0;
 }
 
 static void inst_free(struct win_inst *in)

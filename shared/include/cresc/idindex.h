@@ -36,8 +36,11 @@ void cresc_idindex_clear(struct cresc_idindex *x);
 /* The item whose id is `id` (hash: cresc_id_hash(id)), or NULL. */
 void *cresc_idindex_find(const struct cresc_idindex *x, const char *id, uint64_t hash);
 /* Add an item whose id is not in the index yet. 0 or CRESC_ENOMEM (the index is then
- * unchanged: a caller keeps its own array searchable without the index until it rebuilds,
- * cresc_idindex_clear then a put per item). */
+ * unchanged: a caller keeps its own array searchable without the index until it rebuilds). */
 CRESC_WUR int cresc_idindex_put(struct cresc_idindex *x, void *item);
+/* Make the index hold exactly the n items of an array of pointers (after removals, or after
+ * a put ran out of memory). 0 or CRESC_ENOMEM (the index is then incomplete: callers search
+ * their array until the next successful rebuild). */
+CRESC_WUR int cresc_idindex_rebuild(struct cresc_idindex *x, void *const *items, size_t n);
 
 #endif
