@@ -161,6 +161,44 @@ static void test_plain_forms_accepted(void **state)
     assert_same_as_reference(buf, n);
 }
 
+/* The encoder's exact layout is read literal by literal; a document that leaves it anywhere
+ * (late: after disk, in the disk object, at the very end) is read the general way, with the
+ * same result, and nothing of the abandoned attempt shows in the struct. */
+static void test_layout_and_its_fallbacks(void **state)
+{
+    (void)state;
+    char buf[1024];
+    struct cresc_sample s;
+    const struct {
+        const char *from, *to;
+        bool accepted;
+    } cases[] = {
+        {"}}", "} }", true},                              /* whitespace before the end */
+        {"}}", "}}\n", true},                             /* and after it */
+        {"}}", "},\"extra\":[1,{}]}", false},             /* unknown field: the reference's */
+        {"\"dropped\":0,", "", true},                     /* an optional field left out */
+        {",\"disk\":{", ",\"disk\":null,\"x\":{", false}, /* unknown, after disk */
+        {"\"read_ops_per_s\":1.5,\"write_ops_per_s\":2",  /* disk fields in another order */
+         "\"write_ops_per_s\":2,\"read_ops_per_s\":1.5", true},
+        {"\"seq\":7", "\"seq\":07", false},                  /* a leading zero */
+        {"\"cpu_pct\":55.5", "\"cpu_pct\":100.5", false},    /* out of range */
+        {"\"node\":\"n1\"", "\"node\":\"n\\u0031\"", false}, /* an escape: the reference's */
+        {"\"schema_version\":1", "\"schema_version\" :1", true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = variant(buf, sizeof(buf), cases[i].from, cases[i].to);
+        memset(&s, 0xa5, sizeof(s));
+        assert_int_equal(cresc_sample_decode_fast(buf, n, &s), cases[i].accepted);
+        assert_same_as_reference(buf, n);
+        if (cases[i].accepted) {
+            struct cresc_sample ref;
+            struct cresc_msg_error err;
+            assert_int_equal(cresc_sample_decode_reference(buf, n, &ref, &err), 0);
+            assert_memory_equal(&s, &ref, sizeof(s));
+        }
+    }
+}
+
 static void test_declines_what_it_is_not_sure_of(void **state)
 {
     (void)state;
@@ -240,6 +278,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encoder_output_takes_fast_path),
         cmocka_unit_test(test_plain_forms_accepted),
+        cmocka_unit_test(test_layout_and_its_fallbacks),
         cmocka_unit_test(test_declines_what_it_is_not_sure_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
