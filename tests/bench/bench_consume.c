@@ -20,6 +20,7 @@ struct consume_config {
     struct cresc_common_config common;
     char *topic;
     bool decode;
+    bool batch;
     int64_t expect;
 };
 
@@ -30,6 +31,10 @@ static const struct cresc_opt consume_options[] = {
      "Topic to read from the beginning to its end", 0},
     {"CONSUME_DECODE", "decode", CRESC_OPT_BOOL, CO(decode), "false", 0, 0, NULL,
      "Decode every message with cresc_sample_decode", 0},
+    {"CONSUME_BATCH", "batch", CRESC_OPT_BOOL, CO(batch), "false", 0, 0, NULL,
+     "Read with rd_kafka_consume_batch_queue on the consumer queue instead of one "
+     "rd_kafka_consumer_poll per message",
+     0},
     {"CONSUME_EXPECT", "expect", CRESC_OPT_INT, CO(expect), "0", 0, 1e10, NULL,
      "Fail unless exactly this many messages are read (0: any)", 0},
 };
@@ -91,8 +96,21 @@ int main(int argc, char **argv)
     size_t bytes = 0;
     struct cresc_sample s;
     struct cresc_msg_error me;
+    rd_kafka_queue_t *q = cfg.batch ? rd_kafka_queue_get_consumer(cresc_consumer_handle(c)) : NULL;
+    rd_kafka_message_t *msgs[1000];
+    size_t n_msgs = 0, next = 0;
     while (n_eof < parts) {
-        rd_kafka_message_t *m = cresc_consumer_poll(c, 1000);
+        rd_kafka_message_t *m = NULL;
+        if (q == NULL) {
+            m = cresc_consumer_poll(c, 1000);
+        } else {
+            if (next == n_msgs) {
+                ssize_t got = rd_kafka_consume_batch_queue(q, 1000, msgs, 1000);
+                n_msgs = got > 0 ? (size_t)got : 0;
+                next = 0;
+            }
+            m = next < n_msgs ? msgs[next++] : NULL;
+        }
         if (m == NULL) {
             continue;
         }
@@ -110,11 +128,17 @@ int main(int argc, char **argv)
         }
         rd_kafka_message_destroy(m);
     }
+    while (next < n_msgs) {
+        rd_kafka_message_destroy(msgs[next++]);
+    }
+    if (q != NULL) {
+        rd_kafka_queue_destroy(q);
+    }
     free(eof);
     double dt = now_s() - t0;
-    printf("consume%s: %lld messages (%.1f MB) in %.3f s: %.0f messages/s%s\n",
-           cfg.decode ? "+decode" : "", (long long)n, (double)bytes / 1e6, dt, (double)n / dt,
-           bad > 0 ? " (some failed to decode)" : "");
+    printf("consume%s%s: %lld messages (%.1f MB) in %.3f s: %.0f messages/s%s\n",
+           cfg.decode ? "+decode" : "", cfg.batch ? " (batch)" : "", (long long)n,
+           (double)bytes / 1e6, dt, (double)n / dt, bad > 0 ? " (some failed to decode)" : "");
     ret = (cfg.expect == 0 || n == cfg.expect) && bad == 0 ? 0 : 1;
 out:
     cresc_consumer_free(c);
