@@ -27,6 +27,8 @@ struct cresc_decode_pool {
     rd_kafka_message_t **release;
     size_t n_release;
     atomic_size_t next_release;
+    void (*job)(void *ctx, size_t i); /* set: a map (cresc_decode_pool_map), not a batch */
+    void *job_ctx;
 };
 
 static void drain(struct cresc_decode_pool *p)
@@ -35,6 +37,10 @@ static void drain(struct cresc_decode_pool *p)
         size_t i = atomic_fetch_add(&p->next, 1);
         if (i >= p->n) {
             return;
+        }
+        if (p->job != NULL) {
+            p->job(p->job_ctx, i);
+            continue;
         }
         struct cresc_decode_item *it = &p->items[i];
         if (it->want) {
@@ -137,24 +143,31 @@ void cresc_decode_pool_free(struct cresc_decode_pool *p)
     free(p);
 }
 
-void cresc_decode_pool_start(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n,
-                             rd_kafka_message_t **release_msgs, size_t n_release)
+/* Hand out [0, n) of what the pool holds now: to the workers as well when n >= wake_from,
+ * else to the caller's wait alone. */
+static void launch(struct cresc_decode_pool *p, size_t n, size_t wake_from)
 {
-    p->items = items;
     p->n = n;
-    p->release = release_msgs;
-    p->n_release = n_release;
     atomic_store(&p->next, 0);
     atomic_store(&p->next_release, 0);
-    p->woken = p->n_workers > 0 && n >= INLINE_BELOW;
+    p->woken = p->n_workers > 0 && n >= wake_from;
     if (!p->woken) {
-        return; /* wait decodes it inline */
+        return; /* wait does it inline */
     }
     pthread_mutex_lock(&p->mu);
     p->busy = p->n_workers;
     p->generation++;
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
+}
+
+void cresc_decode_pool_start(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n,
+                             rd_kafka_message_t **release_msgs, size_t n_release)
+{
+    p->items = items;
+    p->release = release_msgs;
+    p->n_release = n_release;
+    launch(p, n, INLINE_BELOW);
 }
 
 void cresc_decode_pool_wait(struct cresc_decode_pool *p)
@@ -176,6 +189,21 @@ void cresc_decode_pool_run(struct cresc_decode_pool *p, struct cresc_decode_item
 {
     cresc_decode_pool_start(p, items, n, NULL, 0);
     cresc_decode_pool_wait(p);
+}
+
+void cresc_decode_pool_map(struct cresc_decode_pool *p, size_t n, void (*fn)(void *ctx, size_t i),
+                           void *ctx)
+{
+    p->job = fn;
+    p->job_ctx = ctx;
+    p->items = NULL;
+    p->release = NULL;
+    p->n_release = 0;
+    launch(p, n, 2); /* each call is a whole encode or the like: even two are worth a worker */
+    cresc_decode_pool_wait(p);
+    p->job = NULL;
+    p->job_ctx = NULL;
+    p->n = 0;
 }
 
 size_t cresc_decode_pool_default_workers(void)

@@ -46,6 +46,11 @@ void cresc_decode_pool_run(struct cresc_decode_pool *p, struct cresc_decode_item
 void cresc_decode_pool_start(struct cresc_decode_pool *p, struct cresc_decode_item *items, size_t n,
                              rd_kafka_message_t **release, size_t n_release);
 void cresc_decode_pool_wait(struct cresc_decode_pool *p);
+/* Any other work of the same shape, on the same threads: fn(ctx, i) for every i in [0, n),
+ * returning when all are done (the caller takes part). For the tick's state snapshots, whose
+ * encoding is pure per service. Only while no batch is started (between wait and start). */
+void cresc_decode_pool_map(struct cresc_decode_pool *p, size_t n, void (*fn)(void *ctx, size_t i),
+                           void *ctx);
 /* How many workers a pool should have on this machine: online CPUs - 1, at most 7. */
 size_t cresc_decode_pool_default_workers(void);
 

@@ -2,6 +2,7 @@
  * decoding each item inline gives (valid, invalid and skipped items, small and large batches,
  * repeated batches on one pool, in one call or split into start and wait). */
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,12 +117,55 @@ static void test_workers(void **state)
     cresc_decode_pool_free(NULL);
 }
 
+/* map: fn runs exactly once for every index, on whichever thread, and the pool decodes
+ * batches as before afterwards (the job does not stick). */
+struct map_ctx {
+    atomic_int calls[64];
+};
+
+static void count_call(void *ctx, size_t i)
+{
+    struct map_ctx *m = ctx;
+    atomic_fetch_add(&m->calls[i], 1);
+}
+
+static void map_with(size_t workers)
+{
+    struct cresc_decode_pool *p = NULL;
+    assert_int_equal(cresc_decode_pool_new(workers, &p), 0);
+    static struct cresc_decode_item items[N];
+    const size_t sizes[] = {0, 1, 2, 33, 64};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        struct map_ctx m;
+        for (size_t i = 0; i < 64; i++) {
+            atomic_init(&m.calls[i], 0);
+        }
+        cresc_decode_pool_map(p, sizes[k], count_call, &m);
+        for (size_t i = 0; i < 64; i++) {
+            assert_int_equal(atomic_load(&m.calls[i]), i < sizes[k] ? 1 : 0);
+        }
+        fill(items, 500);
+        cresc_decode_pool_run(p, items, 500);
+        check(items, 500);
+    }
+    cresc_decode_pool_free(p);
+}
+
+static void test_map(void **state)
+{
+    (void)state;
+    map_with(0);
+    map_with(1);
+    map_with(3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inline),
         cmocka_unit_test(test_workers),
         cmocka_unit_test(test_start_wait),
+        cmocka_unit_test(test_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
