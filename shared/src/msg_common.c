@@ -19,6 +19,18 @@ const char *cresc_msg_kind_name(enum cresc_msg_kind kind)
     return (unsigned)kind < (unsigned)CRESC_MSG_KIND_COUNT ? kind_names[kind] : "unknown";
 }
 
+/* The letters in runs of 13: A-M, N-Z, a-m, n-z. */
+#define ID13(a)                                                                                 \
+    [(a)] = 1, [(a) + 1] = 1, [(a) + 2] = 1, [(a) + 3] = 1, [(a) + 4] = 1, [(a) + 5] = 1,       \
+    [(a) + 6] = 1, [(a) + 7] = 1, [(a) + 8] = 1, [(a) + 9] = 1, [(a) + 10] = 1, [(a) + 11] = 1, \
+    [(a) + 12] = 1
+const unsigned char cresc_id_chars[256] = {
+    ['-'] = 1, ['.'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    [':'] = 1, ['_'] = 1, ID13('A'), ID13('N'), ID13('a'), ID13('n'),
+};
+#undef ID13
+
 bool cresc_id_valid(const char *s)
 {
     if (s == NULL) {
@@ -29,10 +41,7 @@ bool cresc_id_valid(const char *s)
         if (n >= CRESC_ID_MAX) {
             return false;
         }
-        char c = s[n];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == ':' || c == '-';
-        if (!ok) {
+        if (!cresc_id_char(s[n])) {
             return false;
         }
     }

@@ -11,6 +11,15 @@
 #define CRESC_TS_MAX_MS INT64_C(253402300799999)
 #define CRESC_COUNT_MAX 10000 /* instance counts: the max_instances ceiling */
 
+/* The characters of an identifier (cresc_id_valid): [A-Za-z0-9._:-], as a table over bytes
+ * (one load per character on the sample decoder's hot path, msg_sample_fast.c). */
+extern const unsigned char cresc_id_chars[256];
+
+static inline bool cresc_id_char(char c)
+{
+    return cresc_id_chars[(unsigned char)c] != 0;
+}
+
 /* The calling thread's encode-error record, cleared; encoders point their self-check at it
  * so cresc_msg_encode_error() can say which field was wrong. */
 struct cresc_msg_error *cresc_msg_encode_slot(void);

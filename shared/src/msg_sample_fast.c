@@ -148,30 +148,27 @@ struct num {
     int e;
 };
 
-/* One digit into the significand m (sig significant digits so far); past 19 the number is
- * wide and m, e are no longer kept. */
-#define NUM_DIGIT(ch)                            \
-    do {                                         \
-        if (sig >= 19) {                         \
-            wide = true;                         \
-        } else {                                 \
-            m = m * 10 + (uint64_t)((ch) - '0'); \
-            sig += m > 0 ? 1 : 0;                \
-        }                                        \
-    } while (0)
+static void num_digit(struct num *x, char ch)
+{
+    if (x->sig >= 19) {
+        x->wide = true;
+        return;
+    }
+    x->m = x->m * 10 + (uint64_t)(ch - '0');
+    x->sig += x->m > 0 ? 1 : 0;
+}
 
-/* One number in JSON's grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, in one pass
- * (in locals: the digits loop is the decoder's hottest). Whatever follows it is the caller's
- * to check (so "01" ends after the 0, then fails there). */
+/* One number in JSON's grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, in one pass.
+ * Whatever follows it is the caller's to check (so "01" ends after the 0, then fails there). */
 static bool scan_number(struct cur *c, struct num *x)
 {
     const char *p = c->p;
-    const char *const end = c->end;
-    uint64_t m = 0;
-    int sig = 0, e = 0;
-    bool neg = false, integral = true, wide = false;
+    const char *end = c->end;
+    memset(x, 0, sizeof(*x));
+    x->s = p;
+    x->integral = true;
     if (p < end && *p == '-') {
-        neg = true;
+        x->neg = true;
         p++;
     }
     if (p >= end || !is_digit(*p)) {
@@ -181,22 +178,22 @@ static bool scan_number(struct cur *c, struct num *x)
         p++;
     } else {
         for (; p < end && is_digit(*p); p++) {
-            NUM_DIGIT(*p);
+            num_digit(x, *p);
         }
     }
     if (p < end && *p == '.') {
-        integral = false;
+        x->integral = false;
         const char *d = ++p;
         for (; p < end && is_digit(*p); p++) {
-            NUM_DIGIT(*p);
-            e--;
+            num_digit(x, *p);
+            x->e--;
         }
         if (p == d) {
             return false;
         }
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
-        integral = false;
+        x->integral = false;
         p++;
         bool eneg = p < end && *p == '-';
         if (p < end && (*p == '-' || *p == '+')) {
@@ -210,21 +207,13 @@ static bool scan_number(struct cur *c, struct num *x)
         if (p == d) {
             return false;
         }
-        wide = wide || v >= 1000;
-        e += eneg ? -v : v;
+        x->wide = x->wide || v >= 1000;
+        x->e += eneg ? -v : v;
     }
-    x->s = c->p;
-    x->n = (int)(p - c->p);
-    x->neg = neg;
-    x->integral = integral;
-    x->wide = wide;
-    x->m = m;
-    x->sig = sig;
-    x->e = e;
+    x->n = (int)(p - x->s);
     c->p = p;
     return true;
 }
-#undef NUM_DIGIT
 
 /* An integral number's value, as jansson's json_integer has it: false beyond int64. */
 static bool num_int(const struct num *x, int64_t *out)
@@ -320,20 +309,7 @@ static bool read_num(struct cur *c, bool nullable, double lo, double hi, double 
     return true;
 }
 
-/* cresc_id_valid's character set, [A-Za-z0-9._:-], as a table over bytes (the letters in
- * runs of 13: A-M, N-Z, a-m, n-z). */
-#define ID13(a)                                                                                 \
-    [(a)] = 1, [(a) + 1] = 1, [(a) + 2] = 1, [(a) + 3] = 1, [(a) + 4] = 1, [(a) + 5] = 1,       \
-    [(a) + 6] = 1, [(a) + 7] = 1, [(a) + 8] = 1, [(a) + 9] = 1, [(a) + 10] = 1, [(a) + 11] = 1, \
-    [(a) + 12] = 1
-static const unsigned char id_char[256] = {
-    ['-'] = 1, ['.'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
-    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    [':'] = 1, ['_'] = 1, ID13('A'), ID13('N'), ID13('a'), ID13('n'),
-};
-#undef ID13
-
-/* An identifier string: that character set (so no escapes), 1..CRESC_ID_MAX long. */
+/* An identifier string: cresc_id_valid's character set (so no escapes), 1..CRESC_ID_MAX long. */
 static bool read_id(struct cur *c, char *out)
 {
     if (c->p >= c->end || *c->p != '"') {
@@ -342,7 +318,7 @@ static bool read_id(struct cur *c, char *out)
     const char *start = c->p + 1;
     const char *end = c->end - start > CRESC_ID_MAX ? start + CRESC_ID_MAX : c->end;
     const char *p = start;
-    while (p < end && id_char[(unsigned char)*p]) {
+    while (p < end && cresc_id_char(*p)) {
         p++;
     }
     const size_t n = (size_t)(p - start);
