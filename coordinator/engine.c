@@ -130,6 +130,9 @@ struct engine {
     int32_t *fetched_from; /* [nparts]: broker a sample of partition i last came from, -1
                               unknown, -2 unknown and empty when asked */
     bool busy;             /* the last poll returned messages (see wake_fetchers) */
+    double prefetch_bytes; /* queued.max.messages.kbytes in bytes (see watch_prefetch) */
+    double prefetch_msgs;  /* queued.min.messages */
+    bool prefetch_full;    /* the consumer queue was near either limit since the last wake */
     struct waker waker;
     const rd_kafka_topic_t *samples_rkt; /* see from_samples */
     bool txn_open;
@@ -1199,6 +1202,72 @@ static int wake_fetchers(struct engine *e)
     return (int)w->n;
 }
 
+/* The limits at which librdkafka stops fetching, read back from the consumer's configuration
+ * (ours, a KAFKA_* pass-through, or librdkafka's defaults). */
+static void read_prefetch_limits(struct engine *e)
+{
+    const rd_kafka_conf_t *conf = rd_kafka_conf(cresc_consumer_handle(e->consumer));
+    char v[32];
+    size_t len = sizeof(v);
+    e->prefetch_bytes = 0;
+    e->prefetch_msgs = 0;
+    if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", v, &len) == RD_KAFKA_CONF_OK) {
+        e->prefetch_bytes = strtod(v, NULL) * 1024.0;
+    }
+    len = sizeof(v);
+    if (rd_kafka_conf_get(conf, "queued.min.messages", v, &len) == RD_KAFKA_CONF_OK) {
+        e->prefetch_msgs = strtod(v, NULL);
+    }
+    e->prefetch_full = false;
+}
+
+/* How full the consumer queue is with `queued` messages of `mean` bytes: the larger share of
+ * either limit. */
+static double prefetch_fill(const struct engine *e, double queued, double mean)
+{
+    double fill = e->prefetch_bytes > 0 ? queued * mean / e->prefetch_bytes : 0;
+    if (e->prefetch_msgs > 0 && queued / e->prefetch_msgs > fill) {
+        fill = queued / e->prefetch_msgs;
+    }
+    return fill;
+}
+
+/* Wake the fetchers before the queue runs dry, not after. Once the consumer queue holds either
+ * limit, librdkafka fetches again only when its broker thread wakes (see wake_fetchers); waiting
+ * for an empty queue left the loop idle for a fetch round trip (and the 5 ms that detect it)
+ * each time, five or six times in a 1,000,000-sample catch-up. So when the queue (the collected
+ * batch's mean size times the messages still queued) falls to half a limit after being near
+ * it, the wake-up goes out while half a queue of work is left. */
+static void watch_prefetch(struct engine *e, const struct batch *b)
+{
+    if (b->n == 0 || (e->prefetch_bytes <= 0 && e->prefetch_msgs <= 0)) {
+        return;
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(cresc_consumer_handle(e->consumer));
+    if (q == NULL) {
+        return;
+    }
+    const double queued = (double)rd_kafka_queue_length(q);
+    rd_kafka_queue_destroy(q);
+    size_t bytes = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        bytes += b->msgs[i]->len;
+    }
+    const double mean = (double)bytes / (double)b->n;
+    /* before this batch was taken (near a limit?), and now (down to half of it?) */
+    const double before = prefetch_fill(e, queued + (double)b->n, mean);
+    const double now = prefetch_fill(e, queued, mean);
+    if (before >= 0.9) {
+        e->prefetch_full = true;
+    }
+    if (e->prefetch_full && now <= 0.5) {
+        e->prefetch_full = false;
+        if (wake_fetchers(e) > 0) {
+            atomic_fetch_add(&e->stats->fetch_wakeups, 1);
+        }
+    }
+}
+
 /* Collect up to POLL_BATCH_MAX messages into b (the first wait up to timeout_ms). Messages
  * returned before a rebalance callback ran (inside a later poll) are dropped unhandled: they
  * belong to the old assignment and are fetched again from the committed offsets if still ours.
@@ -1240,6 +1309,7 @@ static void collect(struct engine *e, struct batch *b, int timeout_ms)
     e->busy = n > 0;
     b->n = n;
     b->rebalances = e->rebalances;
+    watch_prefetch(e, b);
     for (size_t i = 0; i < n; i++) {
         struct cresc_decode_item *it = &b->items[i];
         it->want = owned_sample(e, b->msgs[i]);
@@ -1560,6 +1630,21 @@ static void count_owned(struct engine *e)
     atomic_store(&e->stats->partitions, n);
 }
 
+/* A partition that no one has committed to (answered without error, offset INVALID) starts at
+ * its beginning, as auto.offset.reset=earliest would have it. Said explicitly, because
+ * librdkafka 2.0.2 treats INVALID as an error to reset from and waits 100 ms before its first
+ * offset query (rd_kafka_offset_reset's backoff): on a first start that was 100 ms of a fresh
+ * coordinator fetching nothing. */
+static void start_uncommitted_at_beginning(rd_kafka_topic_partition_list_t *committed)
+{
+    for (int i = 0; i < committed->cnt; i++) {
+        rd_kafka_topic_partition_t *t = &committed->elems[i];
+        if (t->err == RD_KAFKA_RESP_ERR_NO_ERROR && t->offset == RD_KAFKA_OFFSET_INVALID) {
+            t->offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+    }
+}
+
 static void on_assign(struct engine *e, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
 {
     bool *set = calloc((size_t)e->nparts, sizeof(bool));
@@ -1587,6 +1672,8 @@ static void on_assign(struct engine *e, rd_kafka_t *rk, rd_kafka_topic_partition
                   rd_kafka_err2str(cx));
         rd_kafka_topic_partition_list_destroy(committed);
         committed = NULL;
+    } else {
+        start_uncommitted_at_beginning(committed);
     }
     /* Services of these partitions held from an earlier assignment are stale by now. */
     for (int32_t p = 0; p < e->nparts; p++) {
@@ -1674,14 +1761,25 @@ static int consumer_create(struct engine *e, char *err, size_t errlen)
     static char k3[] = "enable.auto.offset.store", v3[] = "false";
     /* The prefetch buffer bounds memory under a backlog: librdkafka's 64 MiB default let the
        soak's RSS follow the lag up and never give it back. 16 MiB still holds ~45,000 samples,
-       seconds of work per tick. A pass-through KAFKA_QUEUED_MAX_MESSAGES_KBYTES wins. */
+       seconds of work per tick. */
     static char k4[] = "queued.max.messages.kbytes", v4[] = "16384";
-    static struct cresc_kv extra_items[] = {{k1, v1}, {k2, v2}, {k3, v3}, {k4, v4}};
-    bool user_prefetch = false;
-    for (size_t j = 0; j < e->props.n; j++) {
-        user_prefetch = user_prefetch || strcmp(e->props.items[j].key, k4) == 0;
+    /* A partition that turns fetchable while a fetch is out (every one, right after an
+       assignment) waits for that fetch to return; over empty partitions the broker holds it
+       fetch.wait.max.ms, librdkafka's 500 ms by default: a new owner's first samples came
+       half a second late. 100 ms bounds that; data arriving still answers a fetch at once. */
+    static char k5[] = "fetch.wait.max.ms", v5[] = "100";
+    /* k4 and k5 are defaults: a pass-through KAFKA_* setting of the same name wins. */
+    struct cresc_kv extra_items[] = {{k1, v1}, {k2, v2}, {k3, v3}, {k4, v4}, {k5, v5}};
+    size_t n_extra = 3;
+    for (size_t i = 3; i < sizeof(extra_items) / sizeof(extra_items[0]); i++) {
+        bool user = false;
+        for (size_t j = 0; j < e->props.n; j++) {
+            user = user || strcmp(e->props.items[j].key, extra_items[i].key) == 0;
+        }
+        if (!user) {
+            extra_items[n_extra++] = extra_items[i];
+        }
     }
-    size_t n_extra = sizeof(extra_items) / sizeof(extra_items[0]) - (user_prefetch ? 1 : 0);
     const struct cresc_kv_list extra = {n_extra, extra_items};
     const char *topics[] = {e->topics.samples, e->topics.control};
     struct cresc_consumer_opts co = {
@@ -1697,7 +1795,11 @@ static int consumer_create(struct engine *e, char *err, size_t errlen)
         .rebalance_opaque = e,
         .extra = &extra,
     };
-    return cresc_consumer_new(&co, &e->consumer, err, errlen);
+    int rc = cresc_consumer_new(&co, &e->consumer, err, errlen);
+    if (rc == 0) {
+        read_prefetch_limits(e);
+    }
+    return rc;
 }
 
 /* Partition counts of samples and state as this client sees them. Topics created a moment
@@ -1734,9 +1836,13 @@ static int reader_create(struct engine *e, char *err, size_t errlen)
         return rc;
     }
     const char *kv[][2] = {
-        {"group.id", e->reader_group},     {"enable.auto.commit", "false"},
-        {"enable.partition.eof", "true"},  {"isolation.level", "read_committed"},
+        {"group.id", e->reader_group},
+        {"enable.auto.commit", "false"},
+        {"enable.partition.eof", "true"},
+        {"isolation.level", "read_committed"},
         {"auto.offset.reset", "earliest"},
+        /* an empty state partition answers EOF after the broker's wait: keep it short */
+        {"fetch.wait.max.ms", "10"},
     };
     for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
         if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], why, sizeof(why)) != RD_KAFKA_CONF_OK) {

@@ -5,10 +5,10 @@
 # figures are printed, not judged (the machine running the suite is shared).
 set -euo pipefail
 : "${KAFKA_BROKERS:?}" "${CRESC_BUILD:?}" "${CRESC_SOURCE:?}"
-for b in bench_fill bench_reaction; do
+for b in bench_fill bench_watch bench_reaction; do
     [ -x "$CRESC_BUILD/tests/bench/$b" ] || { echo "FAIL: $CRESC_BUILD/tests/bench/$b not built"; exit 1; }
 done
-out=$(SAMPLES=20000 INSTANCES=1000 SERVICES=20 bash "$CRESC_SOURCE/tests/bench/bench_ingest.sh" \
+out=$(SAMPLES=20000 INSTANCES=1000 SERVICES=20 ROUNDS=2 bash "$CRESC_SOURCE/tests/bench/bench_ingest.sh" \
     -b "$CRESC_BUILD" 2>&1) || { echo "$out" | tail -5; echo "FAIL: bench_ingest.sh failed"; exit 1; }
 echo "$out"
 echo "$out" | grep -q "^ratio coordinator/kcat:" || { echo "FAIL: no ratio printed"; exit 1; }
