@@ -657,7 +657,7 @@ static int txn_commit_collect(struct engine *e, bool wait)
 }
 
 /* Commit what was produced since the last commit together with the consumed offsets: begin,
- * register the offsets (the consumer's positions), produce the outbox, then hand
+ * produce the outbox, register the offsets (the consumer's positions), then hand
  * rd_kafka_commit_transaction to the committer thread and return. A tick's transaction
  * carries every owned service's state, ~2 MB for 100 services of 100 instances, and the
  * broker takes tens to hundreds of milliseconds to write it; samples consumed meanwhile are
@@ -679,6 +679,15 @@ static int txn_commit(struct engine *e, bool wait)
         return rc;
     }
     e->commit_t0 = mono_ns();
+    /* The records first: librdkafka registers their partitions and sends them while the
+     * offsets' two round trips (AddOffsetsToTxn, TxnOffsetCommit) run. */
+    for (size_t i = 0; i < e->n_outbox; i++) {
+        if (produce_now(e, &e->outbox[i]) != 0) {
+            txn_abort(e);
+            return CRESC_EKAFKA;
+        }
+    }
+    outbox_clear(e);
     rd_kafka_topic_partition_list_t *pos = consumed_positions(e);
     if (pos != NULL && pos->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *md =
@@ -697,13 +706,6 @@ static int txn_commit(struct engine *e, bool wait)
         rd_kafka_topic_partition_list_destroy(pos);
     }
     e->offsets_dirty = false;
-    for (size_t i = 0; i < e->n_outbox; i++) {
-        if (produce_now(e, &e->outbox[i]) != 0) {
-            txn_abort(e);
-            return CRESC_EKAFKA;
-        }
-    }
-    outbox_clear(e);
     struct committer *c = &e->committer;
     pthread_mutex_lock(&c->mu);
     c->rk = prk(e);

@@ -21,6 +21,7 @@ struct react_config {
     int64_t settle_ms;
     int64_t timeout_ms;
     double low_cpu, high_cpu;
+    char *trace;
 };
 
 #define RO(f) offsetof(struct react_config, f)
@@ -36,6 +37,10 @@ static const struct cresc_opt react_options[] = {
      "Warm-up CPU percent: below the threshold, and its mean with high-cpu above it", 0},
     {"REACT_HIGH_CPU", "high-cpu", CRESC_OPT_DOUBLE, RO(high_cpu), "100", 0, 100, NULL,
      "Trigger CPU percent (above the threshold)", 0},
+    {"REACT_TRACE", "trace", CRESC_OPT_STRING, RO(trace), "", 0, 4096, NULL,
+     "Write one line per trial to this file: trial, wall-clock us at the produce, us to the "
+     "sample read back (-1: not seen), us to the command (-1: none)",
+     0},
 };
 #define REACT_OPTIONS_N (sizeof react_options / sizeof react_options[0])
 
@@ -43,6 +48,13 @@ static int64_t mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -114,6 +126,7 @@ int main(int argc, char **argv)
     struct cresc_producer *p = NULL;
     struct cresc_consumer *c = NULL;
     int64_t *lat = NULL, *hop = NULL, *rest = NULL;
+    FILE *trace = NULL;
     int rc = cresc_config_load(react_options, REACT_OPTIONS_N, &cfg, &prog, argc, argv, &first,
                                NULL, err, sizeof err);
     if (rc == CRESC_CONFIG_EXIT)
@@ -186,12 +199,17 @@ int main(int argc, char **argv)
     if (stray > 0)
         fprintf(stderr, "bench_reaction: %d commands during warm-up (below threshold?)\n", stray);
 
+    if (cfg.trace != NULL && cfg.trace[0] != '\0' && (trace = fopen(cfg.trace, "w")) == NULL) {
+        fprintf(stderr, "bench_reaction: cannot write %s\n", cfg.trace);
+        goto out;
+    }
     int done = 0, lost = 0, nsplit = 0;
     uint64_t rng = 88172645463325252ULL;
     for (int i = 0; i < ntrials; i++) {
         char want[CRESC_ID_MAX + 1];
         snprintf(want, sizeof want, "react-%04d", i);
-        int64_t t0 = mono_us();
+        const int64_t t0_wall = wall_us();
+        int64_t t0 = mono_us(), t_cmd = -1;
         if (send_sample(p, t.samples, i, 0, 2, cfg.high_cpu) != 0) {
             fprintf(stderr, "bench_reaction: produce failed\n");
             goto out;
@@ -223,11 +241,15 @@ int main(int argc, char **argv)
                         nsplit++;
                     }
                     lat[done++] = now - t0;
+                    t_cmd = now - t0;
                     got = true;
                 }
             }
             rd_kafka_message_destroy(m);
         }
+        if (trace != NULL)
+            fprintf(trace, "%d %lld %lld %lld\n", i, (long long)t0_wall,
+                    (long long)(seen >= 0 ? seen - t0 : -1), (long long)t_cmd);
         if (!got)
             lost++;
         if (!got && done == 0 && i >= 2) {
@@ -258,6 +280,8 @@ int main(int argc, char **argv)
     if (lost > 0)
         fprintf(stderr, "bench_reaction: %d trials without a command\n", lost);
 out:
+    if (trace != NULL)
+        fclose(trace);
     cresc_producer_free(p);
     cresc_consumer_free(c);
     free(lat);
