@@ -135,6 +135,7 @@ struct engine {
     bool prefetch_full;    /* the consumer queue was near either limit since the last wake */
     struct waker waker;
     const rd_kafka_topic_t *samples_rkt; /* see from_samples */
+    rd_kafka_topic_t *input[2]; /* the consumer's samples and control topics (consumer_warm_up) */
     bool txn_open;
     bool committing;    /* a commit is with the committer, its result not taken in yet */
     uint64_t commit_t0; /* when that commit started (mono_ns) */
@@ -252,6 +253,39 @@ static void warm_up(struct engine *e)
             rd_kafka_metadata_destroy(md);
         }
     }
+}
+
+/* The consumer's counterpart of warm_up. librdkafka 2.0.2 creates a subscribed topic's
+ * partitions only when they are assigned, and hands each to its leader's broker thread
+ * asynchronously; a partition told to start at BEGINNING before that hand-off completes finds
+ * "no current leader" and waits 500 ms to ask again (it raced, and lost about every other
+ * first start). Topic handles taken, and their metadata read, before the group's first
+ * assignment have the partitions with their leaders by then. */
+static void consumer_warm_up(struct engine *e)
+{
+    rd_kafka_t *crk = cresc_consumer_handle(e->consumer);
+    const char *names[2] = {e->topics.samples, e->topics.control};
+    for (size_t i = 0; i < 2; i++) {
+        e->input[i] = rd_kafka_topic_new(crk, names[i], NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (e->input[i] != NULL &&
+            rd_kafka_metadata(crk, 0, e->input[i], &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_metadata_destroy(md);
+        }
+    }
+}
+
+/* Leave the group and free the consumer (and its topic handles first). */
+static void consumer_destroy(struct engine *e)
+{
+    for (size_t i = 0; i < 2; i++) {
+        if (e->input[i] != NULL) {
+            rd_kafka_topic_destroy(e->input[i]);
+            e->input[i] = NULL;
+        }
+    }
+    cresc_consumer_free(e->consumer);
+    e->consumer = NULL;
 }
 
 static void producer_destroy(struct engine *e)
@@ -1800,6 +1834,7 @@ static int consumer_create(struct engine *e, char *err, size_t errlen)
     int rc = cresc_consumer_new(&co, &e->consumer, err, errlen);
     if (rc == 0) {
         read_prefetch_limits(e);
+        consumer_warm_up(e);
     }
     return rc;
 }
@@ -1881,8 +1916,7 @@ static int reset(struct engine *e, char *err, size_t errlen)
     e->need_reset = false;
     e->offsets_dirty = false;
     waker_join(e);
-    cresc_consumer_free(e->consumer);
-    e->consumer = NULL;
+    consumer_destroy(e);
     cresc_services_clear(&e->services); /* the close may have revoked and rebuilt nothing */
     if (e->producer_broken || producer_fatal(e)) {
         producer_destroy(e);
@@ -2045,7 +2079,7 @@ static void teardown(struct engine *e)
     (void)txn_commit_collect(e, true);
     /* Leaves the group (the revoke callback drops the services) so the partitions move to
      * another coordinator without waiting for the session timeout. */
-    cresc_consumer_free(e->consumer);
+    consumer_destroy(e);
     if (e->producer != NULL) {
         if (e->txn_open) {
             txn_abort(e);

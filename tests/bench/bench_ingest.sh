@@ -96,9 +96,11 @@ EOF
     bench_stop "$bench_coord_pid"
     echo "$round $kcat_best $t_start $t_ready $t_first $c_first $t_done $rejected $dups $svcs" \
         >>"$results"
-    awk -v n="$samples" -v k="$kcat_best" -v tr="$t_ready" -v td="$t_done" -v r="$round" 'BEGIN {
-        printf "# round %d: kcat %.0f samples/s, coordinator %.0f samples/s (ready -> all): %.2f\n",
-            r, n / (k / 1e9), n / ((td - tr) / 1e9), (n / ((td - tr) / 1e9)) / (n / (k / 1e9))
+    awk -v n="$samples" -v k="$kcat_best" -v tr="$t_ready" -v tf="$t_first" -v td="$t_done" \
+        -v r="$round" 'BEGIN {
+        printf "# round %d: kcat %.0f samples/s, coordinator %.0f samples/s (ready -> all, %.3f s; first sample counted %.0f ms after ready): %.2f\n",
+            r, n / (k / 1e9), n / ((td - tr) / 1e9), (td - tr) / 1e9, (tf - tr) / 1e6,
+            (n / ((td - tr) / 1e9)) / (n / (k / 1e9))
     }'
 done
 
