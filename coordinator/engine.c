@@ -691,7 +691,7 @@ static int txn_commit_collect(struct engine *e, bool wait)
 }
 
 /* Commit what was produced since the last commit together with the consumed offsets: begin,
- * produce the outbox, register the offsets (the consumer's positions), then hand
+ * register the offsets (the consumer's positions), produce the outbox, then hand
  * rd_kafka_commit_transaction to the committer thread and return. A tick's transaction
  * carries every owned service's state, ~2 MB for 100 services of 100 instances, and the
  * broker takes tens to hundreds of milliseconds to write it; samples consumed meanwhile are
@@ -713,15 +713,6 @@ static int txn_commit(struct engine *e, bool wait)
         return rc;
     }
     e->commit_t0 = mono_ns();
-    /* The records first: librdkafka registers their partitions and sends them while the
-     * offsets' two round trips (AddOffsetsToTxn, TxnOffsetCommit) run. */
-    for (size_t i = 0; i < e->n_outbox; i++) {
-        if (produce_now(e, &e->outbox[i]) != 0) {
-            txn_abort(e);
-            return CRESC_EKAFKA;
-        }
-    }
-    outbox_clear(e);
     rd_kafka_topic_partition_list_t *pos = consumed_positions(e);
     if (pos != NULL && pos->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *md =
@@ -740,6 +731,20 @@ static int txn_commit(struct engine *e, bool wait)
         rd_kafka_topic_partition_list_destroy(pos);
     }
     e->offsets_dirty = false;
+    /* The records after the offsets, not before: right after a commit the broker answers a
+     * transaction's first request with CONCURRENT_TRANSACTIONS until its markers are written,
+     * and librdkafka retries AddOffsetsToTxn after retry.backoff.ms (2 ms here) but
+     * AddPartitionsToTxn only after a fixed 20 ms (docs/coordinator.md, "Latency"). Producing
+     * first overlapped the round trips when no commit had just ended (the reaction benchmark's
+     * median), and paid the 20 ms when one had (its tail: an urgent flush right behind a
+     * tick's commit). */
+    for (size_t i = 0; i < e->n_outbox; i++) {
+        if (produce_now(e, &e->outbox[i]) != 0) {
+            txn_abort(e);
+            return CRESC_EKAFKA;
+        }
+    }
+    outbox_clear(e);
     struct committer *c = &e->committer;
     pthread_mutex_lock(&c->mu);
     c->rk = prk(e);
