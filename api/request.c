@@ -60,28 +60,6 @@ int cresc_request_parse(const char *body, size_t len, json_t **out, struct cresc
     return CRESC_OK;
 }
 
-static const char *json_type_text(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "a value";
-}
-
 /* Reject members not in `known` (NULL-terminated): a typo must not be silently ignored. */
 static int check_known(const json_t *obj, const char *const *known, struct cresc_api_error *e)
 {
@@ -127,7 +105,7 @@ static int get_int(const json_t *obj, const char *name, bool required, json_int_
     }
     if (!json_is_integer(v)) {
         return cresc_api_error_set(e, 400, name, "%s must be an integer, got %s", name,
-                                   json_type_text(v));
+                                   cresc_json_type_text(v));
     }
     json_int_t x = json_integer_value(v);
     if (x < lo || x > hi) {
@@ -157,7 +135,7 @@ int cresc_request_scale(const json_t *obj, struct cresc_control *ctl, struct cre
     if (r != NULL && !json_is_null(r)) {
         if (!json_is_string(r)) {
             return cresc_api_error_set(e, 400, "reason", "reason must be a string, got %s",
-                                       json_type_text(r));
+                                       cresc_json_type_text(r));
         }
         size_t n = json_string_length(r);
         if (n >= sizeof(ctl->reason)) {
@@ -187,7 +165,7 @@ int cresc_request_priority(const json_t *obj, struct cresc_control *ctl, struct 
     }
     if (!json_is_string(m)) {
         return cresc_api_error_set(e, 400, "match_id", "match_id must be a string, got %s",
-                                   json_type_text(m));
+                                   cresc_json_type_text(m));
     }
     if (json_string_length(m) > CRESC_ID_MAX || !cresc_id_valid(json_string_value(m))) {
         return cresc_api_error_set(e, 400, "match_id",
@@ -206,7 +184,7 @@ int cresc_request_priority(const json_t *obj, struct cresc_control *ctl, struct 
     if (!json_is_number(a)) {
         return cresc_api_error_set(e, 400, "resource_allocation",
                                    "resource_allocation must be a number, got %s",
-                                   json_type_text(a));
+                                   cresc_json_type_text(a));
     }
     double alloc = json_number_value(a);
     if (!isfinite(alloc) || alloc <= 0.0 || alloc > 100.0) {

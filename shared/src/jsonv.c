@@ -82,7 +82,7 @@ int cresc_jsonv_fail(struct cresc_jsonv *v, int code, const char *key, const cha
     return code;
 }
 
-static const char *type_name(const json_t *j)
+const char *cresc_json_type_text(const json_t *j)
 {
     if (j == NULL) {
         return "nothing";
@@ -145,7 +145,8 @@ int cresc_jsonv_int(struct cresc_jsonv *v, const json_t *obj, const char *key, u
         }
         x = (int64_t)d;
     } else {
-        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be an integer, got %s", type_name(val));
+        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be an integer, got %s",
+                                cresc_json_type_text(val));
     }
     if (x < lo || x > hi) {
         return cresc_jsonv_fail(v, CRESC_ERANGE, key, "%lld is out of range [%lld, %lld]",
@@ -182,7 +183,8 @@ int cresc_jsonv_num(struct cresc_jsonv *v, const json_t *obj, const char *key, u
         return rc;
     }
     if (!json_is_number(val)) {
-        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be a number, got %s", type_name(val));
+        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be a number, got %s",
+                                cresc_json_type_text(val));
     }
     double x = json_number_value(val);
     bool lo_ok = (flags & JV_LO_OPEN) != 0 ? x > lo : x >= lo;
@@ -208,7 +210,8 @@ int cresc_jsonv_bool(struct cresc_jsonv *v, const json_t *obj, const char *key, 
         return rc;
     }
     if (!json_is_boolean(val)) {
-        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be a boolean, got %s", type_name(val));
+        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be a boolean, got %s",
+                                cresc_json_type_text(val));
     }
     *out = json_is_true(val);
     if (found != NULL) {
@@ -226,7 +229,8 @@ int cresc_jsonv_str(struct cresc_jsonv *v, const json_t *obj, const char *key, u
         return rc;
     }
     if (!json_is_string(val)) {
-        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be a string, got %s", type_name(val));
+        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be a string, got %s",
+                                cresc_json_type_text(val));
     }
     const char *s = json_string_value(val);
     size_t n = json_string_length(val);
@@ -261,7 +265,8 @@ int cresc_jsonv_enum(struct cresc_jsonv *v, const json_t *obj, const char *key, 
         return rc;
     }
     if (!json_is_string(val)) {
-        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be a string, got %s", type_name(val));
+        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be a string, got %s",
+                                cresc_json_type_text(val));
     }
     const char *s = json_string_value(val);
     for (size_t i = 0; i < n; i++) {
@@ -297,7 +302,8 @@ int cresc_jsonv_obj(struct cresc_jsonv *v, const json_t *obj, const char *key, u
         return rc;
     }
     if (!json_is_object(val)) {
-        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be an object, got %s", type_name(val));
+        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be an object, got %s",
+                                cresc_json_type_text(val));
     }
     *out = val;
     return 0;
@@ -313,7 +319,8 @@ int cresc_jsonv_arr(struct cresc_jsonv *v, const json_t *obj, const char *key, u
         return rc;
     }
     if (!json_is_array(val)) {
-        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be an array, got %s", type_name(val));
+        return cresc_jsonv_fail(v, CRESC_ETYPE, key, "must be an array, got %s",
+                                cresc_json_type_text(val));
     }
     if (json_array_size(val) > max) {
         return cresc_jsonv_fail(v, CRESC_ERANGE, key, "%zu items exceed the limit %zu",

@@ -1293,6 +1293,22 @@ static int dump_examples(const char *dir)
     return 0;
 }
 
+/* The type words of validation errors ("must be a string, got an integer"), shared by the
+ * decoders and the API's request checks. */
+static void test_json_type_text(void **state)
+{
+    (void)state;
+    json_t *v[] = {json_object(),  json_array(), json_string("x"), json_integer(1),
+                   json_real(1.5), json_true(),  json_false(),     json_null()};
+    const char *want[] = {"an object", "an array",  "a string",  "an integer",
+                          "a number",  "a boolean", "a boolean", "null"};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        assert_string_equal(cresc_json_type_text(v[i]), want[i]);
+        json_decref(v[i]);
+    }
+    assert_string_equal(cresc_json_type_text(NULL), "nothing");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--dump") == 0) {
@@ -1311,6 +1327,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_corruption_never_crashes),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_schemas_match_codecs),
+        cmocka_unit_test(test_json_type_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,9 @@ enum cresc_msg_kind {
     CRESC_MSG_KIND_COUNT,
 };
 const char *cresc_msg_kind_name(enum cresc_msg_kind kind); /* "sample", "control", ... */
+/* A JSON value's type for error messages: "an object", "a string", "null", ...; "nothing"
+ * for NULL (an absent member). */
+const char *cresc_json_type_text(const json_t *v);
 
 /* ---- scaling.samples ------------------------------------------------------------------ */
 
