@@ -239,20 +239,37 @@ static void txn_failed(struct engine *e, const char *what, rd_kafka_error_t *err
     rd_kafka_error_destroy(err);
 }
 
-/* Learn the leaders of every output partition now: otherwise the first record for a
- * partition waits for a metadata round (up to a second), which would land on the first
- * decision or command of a service. The topic handles keep that metadata cached. */
-static void warm_up(struct engine *e)
+/* Take a handle on each of `n` topics of client `rk` and read their metadata now: the
+ * partitions and their leaders stay cached for as long as the handles are held. */
+static void keep_topics(rd_kafka_t *rk, const char *const *names, size_t n, rd_kafka_topic_t **out)
 {
-    const char *names[3] = {e->topics.decisions, e->topics.commands, e->topics.state};
-    for (size_t i = 0; i < 3; i++) {
-        e->warm[i] = rd_kafka_topic_new(prk(e), names[i], NULL);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = rd_kafka_topic_new(rk, names[i], NULL);
         const struct rd_kafka_metadata *md = NULL;
-        if (e->warm[i] != NULL &&
-            rd_kafka_metadata(prk(e), 0, e->warm[i], &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (out[i] != NULL &&
+            rd_kafka_metadata(rk, 0, out[i], &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_metadata_destroy(md);
         }
     }
+}
+
+static void drop_topics(rd_kafka_topic_t **t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] != NULL) {
+            rd_kafka_topic_destroy(t[i]);
+            t[i] = NULL;
+        }
+    }
+}
+
+/* Learn the leaders of every output partition now: otherwise the first record for a
+ * partition waits for a metadata round (up to a second), which would land on the first
+ * decision or command of a service. */
+static void warm_up(struct engine *e)
+{
+    const char *names[3] = {e->topics.decisions, e->topics.commands, e->topics.state};
+    keep_topics(prk(e), names, 3, e->warm);
 }
 
 /* The consumer's counterpart of warm_up. librdkafka 2.0.2 creates a subscribed topic's
@@ -263,27 +280,14 @@ static void warm_up(struct engine *e)
  * assignment have the partitions with their leaders by then. */
 static void consumer_warm_up(struct engine *e)
 {
-    rd_kafka_t *crk = cresc_consumer_handle(e->consumer);
     const char *names[2] = {e->topics.samples, e->topics.control};
-    for (size_t i = 0; i < 2; i++) {
-        e->input[i] = rd_kafka_topic_new(crk, names[i], NULL);
-        const struct rd_kafka_metadata *md = NULL;
-        if (e->input[i] != NULL &&
-            rd_kafka_metadata(crk, 0, e->input[i], &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            rd_kafka_metadata_destroy(md);
-        }
-    }
+    keep_topics(cresc_consumer_handle(e->consumer), names, 2, e->input);
 }
 
 /* Leave the group and free the consumer (and its topic handles first). */
 static void consumer_destroy(struct engine *e)
 {
-    for (size_t i = 0; i < 2; i++) {
-        if (e->input[i] != NULL) {
-            rd_kafka_topic_destroy(e->input[i]);
-            e->input[i] = NULL;
-        }
-    }
+    drop_topics(e->input, 2);
     cresc_consumer_free(e->consumer);
     e->consumer = NULL;
 }
@@ -293,12 +297,7 @@ static void producer_destroy(struct engine *e)
     if (e->committing) {
         (void)txn_commit_collect(e, true);
     }
-    for (size_t i = 0; i < 3; i++) {
-        if (e->warm[i] != NULL) {
-            rd_kafka_topic_destroy(e->warm[i]);
-            e->warm[i] = NULL;
-        }
-    }
+    drop_topics(e->warm, 3);
     if (e->producer != NULL) {
         /* Not flushed: whatever is left belongs to a transaction that will not commit. */
         rd_kafka_purge(e->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -1279,9 +1278,9 @@ static double prefetch_fill(const struct engine *e, double queued, double mean)
  * each time, five or six times in a 1,000,000-sample catch-up. So when the queue (the collected
  * batch's mean size times the messages still queued) falls to half a limit after being near
  * it, the wake-up goes out while half a queue of work is left. */
-static void watch_prefetch(struct engine *e, const struct batch *b)
+static void watch_prefetch(struct engine *e, size_t n, size_t bytes)
 {
-    if (b->n == 0 || (e->prefetch_bytes <= 0 && e->prefetch_msgs <= 0)) {
+    if (n == 0 || (e->prefetch_bytes <= 0 && e->prefetch_msgs <= 0)) {
         return;
     }
     rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(cresc_consumer_handle(e->consumer));
@@ -1290,13 +1289,9 @@ static void watch_prefetch(struct engine *e, const struct batch *b)
     }
     const double queued = (double)rd_kafka_queue_length(q);
     rd_kafka_queue_destroy(q);
-    size_t bytes = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        bytes += b->msgs[i]->len;
-    }
-    const double mean = (double)bytes / (double)b->n;
+    const double mean = (double)bytes / (double)n;
     /* before this batch was taken (near a limit?), and now (down to half of it?) */
-    const double before = prefetch_fill(e, queued + (double)b->n, mean);
+    const double before = prefetch_fill(e, queued + (double)n, mean);
     const double now = prefetch_fill(e, queued, mean);
     if (before >= 0.9) {
         e->prefetch_full = true;
@@ -1350,7 +1345,7 @@ static void collect(struct engine *e, struct batch *b, int timeout_ms)
     e->busy = n > 0;
     b->n = n;
     b->rebalances = e->rebalances;
-    watch_prefetch(e, b);
+    size_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
         struct cresc_decode_item *it = &b->items[i];
         it->want = owned_sample(e, b->msgs[i]);
@@ -1359,7 +1354,9 @@ static void collect(struct engine *e, struct batch *b, int timeout_ms)
         }
         it->buf = b->msgs[i]->payload;
         it->len = b->msgs[i]->len;
+        bytes += it->len;
     }
+    watch_prefetch(e, n, bytes);
 }
 
 /* Destroy the applied messages still waiting in the current grave, on this thread. */
